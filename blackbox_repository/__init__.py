@@ -1,0 +1,24 @@
+"""Benchmarks as data: tabulated objectives in one columnar format, a cache and generators."""
+
+from blackbox_repository.blackbox import Blackbox, Objective
+from blackbox_repository.errors import BlackboxError, ChecksumError
+from blackbox_repository.repository import (
+    BlackboxRepository,
+    list_blackboxes,
+    load_blackbox,
+    register_generator,
+)
+from blackbox_repository.storage import read_blackbox, write_blackbox
+
+__all__ = [
+    "Blackbox",
+    "BlackboxError",
+    "BlackboxRepository",
+    "ChecksumError",
+    "Objective",
+    "list_blackboxes",
+    "load_blackbox",
+    "read_blackbox",
+    "register_generator",
+    "write_blackbox",
+]
