@@ -141,6 +141,10 @@ class Integer:
     def size(self) -> int:
         return self.high - self.low + 1
 
+    def values(self) -> tuple[int, ...]:
+        """Every value of the domain, in increasing order."""
+        return tuple(range(self.low, self.high + 1))
+
     def to_json(self) -> dict[str, Any]:
         return {"type": self.kind, "low": int(self.low), "high": int(self.high), "log": self.log}
 
@@ -188,6 +192,10 @@ class _Finite:
     @property
     def size(self) -> int:
         return len(self.choices)
+
+    def values(self) -> tuple:
+        """Every value of the domain, in the domain's order."""
+        return self.choices
 
     def to_json(self) -> dict[str, Any]:
         return {"type": self.kind, "choices": list(self.choices)}

@@ -1,0 +1,55 @@
+"""HPO methods (schedulers and searchers). They know nothing of the simulator.
+
+``REGISTRY`` maps a method name to a factory ``factory(space, *, metric, mode, max_t, seed)``.
+Adding a method means one new module plus one registry line.
+"""
+
+from collections.abc import Callable
+from functools import partial
+
+from methods.asha import ASHA
+from methods.base import (
+    ALLOWED_TRANSITIONS,
+    Action,
+    Decision,
+    Scheduler,
+    Suggestion,
+    TrialStatus,
+)
+from methods.random_search import RandomSearch
+from methods.searchers import RandomSearcher, Searcher
+
+MethodFactory = Callable[..., Scheduler]
+
+REGISTRY: dict[str, MethodFactory] = {
+    "RandomSearch": RandomSearch,
+    "ASHA": partial(ASHA, rule="stopping"),
+    "ASHA-STOP": partial(ASHA, rule="stopping"),
+    "ASHA-PROM": partial(ASHA, rule="promotion"),
+}
+
+
+def make_method(name: str, **kwargs: object) -> Scheduler:
+    """Build the registered method ``name``; an unknown name lists the available ones."""
+    try:
+        factory = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; available: {', '.join(REGISTRY)}") from None
+    return factory(**kwargs)
+
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "ASHA",
+    "Action",
+    "Decision",
+    "MethodFactory",
+    "REGISTRY",
+    "RandomSearch",
+    "RandomSearcher",
+    "Scheduler",
+    "Searcher",
+    "Suggestion",
+    "TrialStatus",
+    "make_method",
+]

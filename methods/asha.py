@@ -1,0 +1,213 @@
+"""Asynchronous successive halving (ASHA) and asynchronous Hyperband.
+
+Li et al., "A System for Massively Parallel Hyperparameter Tuning" (MLSys 2020), with the rules and
+defaults of the seed documentation (Syne Tune's HyperbandScheduler): rung levels
+``grace_period * reduction_factor**k`` below ``max_t``; at rung ``r_j`` the promotion quantile is
+``q_j = r_j / r_{j+1}`` (``r_{J} = max_t``), i.e. ``1 / reduction_factor`` on a geometric schedule.
+
+- ``rule="stopping"``: a trial reaching a rung is compared with every value recorded there so far
+  (its own included); it continues iff its value is at least as good as the ``q_j`` quantile
+  (numpy "linear" quantile), else it is stopped. With fewer than two values it continues.
+- ``rule="promotion"``: a trial reaching a rung pauses there. A free worker scans rungs from the
+  highest down and resumes the best paused trial of the first rung where that trial is at least as
+  good as the rung's ``q_j`` quantile (rungs with fewer than two values promote nobody); if none
+  qualifies, a new trial starts.
+- ``brackets > 1`` (asynchronous Hyperband): each new trial draws a bracket ``s`` with probability
+  proportional to the first-rung size of bracket ``s`` in synchronous Hyperband; its first rung is
+  then the ``s``-th level (bracket ``len(levels)`` runs straight to ``max_t``). Trials of all brackets
+  share one rung system unless ``rung_system_per_bracket=True``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+
+from methods.base import (
+    PAUSE,
+    STOP,
+    Action,
+    Decision,
+    Scheduler,
+    Suggestion,
+    check_mode,
+    check_positive_int,
+)
+from methods.rungs import (
+    Rung,
+    bracket_probabilities,
+    hyperband_bracket_sizes,
+    promotion_quantiles,
+    rung_levels,
+)
+from methods.searchers import RandomSearcher, Searcher
+from searchspace import SearchSpace
+
+RULES = ("stopping", "promotion")
+
+
+class ASHA(Scheduler):
+    """Asynchronous successive halving; asynchronous Hyperband with ``brackets > 1``.
+
+    Args:
+        space: search space.
+        metric: metric to optimise.
+        mode: "min" or "max".
+        max_t: largest epoch (trials complete there).
+        seed: seed for the searcher and the bracket draws.
+        grace_period: ``r_min``, the first rung level (default 1).
+        reduction_factor: ``eta`` (default 3, >= 2); None for linear spacing with ``rung_increment``.
+        rung_increment: spacing of linear rung levels (only with ``reduction_factor=None``).
+        rung_levels: explicit rung levels; overrides the three above.
+        rule: "stopping" (default) or "promotion".
+        brackets: number of Hyperband brackets (default 1: successive halving).
+        rung_system_per_bracket: trials compete only within their own bracket.
+        searcher: proposes new configurations (default: uniform random, no duplicates).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: str = "min",
+        max_t: int,
+        seed: int = 0,
+        grace_period: int = 1,
+        reduction_factor: float | None = 3,
+        rung_increment: int | None = None,
+        rung_levels: Sequence[int] | None = None,
+        rule: Literal["stopping", "promotion"] = "stopping",
+        brackets: int = 1,
+        rung_system_per_bracket: bool = False,
+        searcher: Searcher | None = None,
+    ) -> None:
+        if rule not in RULES:
+            raise ValueError(f"The value of `rule` is {rule!r}, but must be one of {RULES}")
+        self.space = space
+        self.metric = metric
+        self.mode = check_mode(mode)
+        self.max_t = check_positive_int("max_t", max_t, minimum=2)
+        self.seed = seed
+        self.grace_period = grace_period
+        self.reduction_factor = reduction_factor
+        self.rung_increment = rung_increment
+        self.rule = rule
+        self.brackets = check_positive_int("brackets", brackets)
+        self.rung_system_per_bracket = rung_system_per_bracket
+        self.levels = _rung_levels(max_t, grace_period, reduction_factor, rung_increment, rung_levels)
+        self.quantiles = promotion_quantiles(self.levels, max_t)
+        if brackets > len(self.levels) + 1:
+            raise ValueError(
+                f"The value of `brackets` is {brackets}, but must be between 1 and {len(self.levels) + 1} "
+                f"(one more than the number of rung levels {self.levels} below max_t={max_t})"
+            )
+        self.searcher = searcher or RandomSearcher(space, seed=seed)
+        self.pauses_trials = rule == "promotion"
+        ratio = reduction_factor if reduction_factor is not None else 3
+        self.bracket_probabilities = (
+            bracket_probabilities(self.levels, ratio, brackets) if brackets > 1 else [1.0]
+        )
+        self._cumulative = list(itertools.accumulate(self.bracket_probabilities))
+        self._rng = np.random.default_rng([seed, 1])
+        self._uniforms: list[float] = []
+        num_systems = brackets if rung_system_per_bracket else 1
+        # One rung system = dict level -> Rung, for the levels from that system's first bracket on.
+        self._systems = [
+            {level: Rung(level, q, mode) for level, q in zip(self.levels[s:], self.quantiles[s:])}
+            for s in range(num_systems)
+        ]
+        self._first_milestone = [*self.levels, max_t]
+        self._trial_bracket: dict[int, int] = {}
+
+    # Contract ------------------------------------------------------------------------------------
+    def suggest(self, new_trial_id: int) -> Suggestion | None:
+        bracket = self._draw_bracket()
+        if self.rule == "promotion":
+            promoted = self._promote(self._system(bracket))
+            if promoted is not None:
+                return promoted
+        config = self.searcher.suggest()
+        if config is None:
+            return None
+        self._trial_bracket[new_trial_id] = bracket
+        return Suggestion.start(config, report_at=self._next_milestone(bracket, 0))
+
+    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        bracket = self._trial_bracket[trial_id]
+        rung = self._system(bracket).get(epoch)
+        if rung is None or epoch < self._first_milestone[bracket]:
+            return Decision(Action.CONTINUE, self._next_milestone(bracket, epoch))
+        value = metrics[self.metric]
+        if self.rule == "promotion":
+            rung.pause(trial_id, value)
+            return PAUSE
+        rung.add(value)
+        if rung.qualifies(value):
+            return Decision(Action.CONTINUE, self._next_milestone(bracket, epoch))
+        return STOP
+
+    # Schedule ------------------------------------------------------------------------------------
+    def schedule_description(self) -> str:
+        lines = [
+            f"{type(self).__name__} ({self.rule} rule), max_t={self.max_t}",
+            f"  rung levels: {self.levels} (trials complete at {self.max_t})",
+            "  promotion quantiles: " + ", ".join(f"{q:.4g}" for q in self.quantiles),
+        ]
+        if self.brackets > 1:
+            ratio = self.reduction_factor if self.reduction_factor is not None else 3
+            sizes = hyperband_bracket_sizes(self.levels, ratio, self.brackets)
+            system = "one rung system per bracket" if self.rung_system_per_bracket else "shared rung system"
+            lines.append(f"  brackets: {self.brackets} ({system}); P(bracket) from sync Hyperband sizes")
+            all_levels = self.levels + [self.max_t]
+            for s, (p, rung_sizes) in enumerate(zip(self.bracket_probabilities, sizes)):
+                pairs = ", ".join(f"{n}@{r}" for n, r in zip(rung_sizes, all_levels[s:]))
+                lines.append(f"    bracket {s}: r_min={all_levels[s]}, P={p:.4f}, sync sizes {pairs}")
+        return "\n".join(lines)
+
+    # Helpers -------------------------------------------------------------------------------------
+    def _next_milestone(self, bracket: int, epoch: int) -> int:
+        """First rung level of the trial's bracket above ``epoch``, else ``max_t``."""
+        position = max(bisect.bisect_right(self.levels, epoch), bracket)
+        return self.levels[position] if position < len(self.levels) else self.max_t
+
+    def _draw_bracket(self) -> int:
+        if self.brackets == 1:
+            return 0
+        if not self._uniforms:
+            self._uniforms = self._rng.random(256).tolist()
+            self._uniforms.reverse()
+        u = self._uniforms.pop()
+        return min(bisect.bisect_right(self._cumulative, u), self.brackets - 1)
+
+    def _system(self, bracket: int) -> dict[int, Rung]:
+        return self._systems[bracket if self.rung_system_per_bracket else 0]
+
+    def _promote(self, system: dict[int, Rung]) -> Suggestion | None:
+        """Resume the best qualifying paused trial of the highest rung that has one."""
+        for level in reversed(system):
+            trial_id = system[level].pop_promotable()
+            if trial_id is not None:
+                bracket = self._trial_bracket[trial_id]
+                return Suggestion.resume(trial_id, report_at=self._next_milestone(bracket, level))
+        return None
+
+
+def _rung_levels(
+    max_t: int,
+    grace_period: int,
+    reduction_factor: float | None,
+    rung_increment: int | None,
+    levels: Sequence[int] | None,
+) -> list[int]:
+    return rung_levels(
+        max_t,
+        grace_period=grace_period,
+        reduction_factor=reduction_factor,
+        rung_increment=rung_increment,
+        levels=levels,
+    )

@@ -1,0 +1,42 @@
+"""Random search: every trial is a fresh random configuration trained to ``max_t``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.searchers import RandomSearcher, Searcher
+from searchspace import SearchSpace
+
+
+class RandomSearch(Scheduler):
+    """Runs configurations drawn by a searcher (default: uniform random) to ``max_t``, never stopping."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: str = "min",
+        max_t: int,
+        seed: int = 0,
+        allow_duplicates: bool = False,
+        searcher: Searcher | None = None,
+    ) -> None:
+        self.space = space
+        self.metric = metric
+        self.mode = check_mode(mode)
+        self.max_t = check_positive_int("max_t", max_t)
+        self.seed = seed
+        self.allow_duplicates = allow_duplicates
+        self.searcher = searcher or RandomSearcher(space, seed=seed, allow_duplicates=allow_duplicates)
+        self._to_end = Decision(Action.CONTINUE, max_t)
+
+    def suggest(self, new_trial_id: int) -> Suggestion | None:
+        config = self.searcher.suggest()
+        if config is None:
+            return None
+        return Suggestion.start(config, report_at=self.max_t)
+
+    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        return self._to_end

@@ -1,0 +1,171 @@
+"""Rung levels, promotion quantiles, Hyperband bracket sizes and the rung data structure.
+
+All level and size arithmetic is exact (``fractions.Fraction``): a float ``log(243, 3)`` of
+4.999… must never cost a rung or a bracket.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+
+
+def _exact(value: float) -> Fraction:
+    """The decimal the user wrote (3, 2.5, ...) as an exact fraction."""
+    return Fraction(str(value)) if isinstance(value, float) else Fraction(value)
+
+
+def rung_levels(
+    max_t: int,
+    *,
+    grace_period: int = 1,
+    reduction_factor: float | None = 3,
+    rung_increment: int | None = None,
+    levels: Sequence[int] | None = None,
+) -> list[int]:
+    """Rung levels strictly below ``max_t`` (``max_t`` is where a trial completes).
+
+    Geometric (default): ``round(grace_period * reduction_factor**k)`` while below ``max_t``.
+    Linear (``reduction_factor=None`` and ``rung_increment``): ``grace_period + k * rung_increment``.
+    Explicit ``levels``: positive, strictly increasing, at most ``max_t`` (a final ``max_t`` is dropped).
+    """
+    if levels is not None:
+        levels = list(levels)
+        if not levels or any(isinstance(x, bool) or not isinstance(x, int) or x < 1 for x in levels):
+            raise ValueError(f"`rung_levels` must be a non-empty list of positive integers, got {levels}")
+        if any(a >= b for a, b in zip(levels, levels[1:])):
+            raise ValueError(f"`rung_levels` must be strictly increasing, got {levels}")
+        if levels[-1] > max_t:
+            raise ValueError(f"the last of `rung_levels` ({levels[-1]}) must be <= max_t ({max_t})")
+        return levels[:-1] if levels[-1] == max_t else levels
+    if isinstance(grace_period, bool) or not isinstance(grace_period, int) or grace_period < 1:
+        raise ValueError(f"The value of `grace_period` is {grace_period!r}, but must be an integer >= 1")
+    if grace_period >= max_t:
+        raise ValueError(f"`grace_period` ({grace_period}) must be smaller than max_t ({max_t})")
+    if reduction_factor is not None:
+        if reduction_factor < 2:
+            raise ValueError(f"The value of `reduction_factor` is {reduction_factor}, but must be >= 2")
+        eta = _exact(reduction_factor)
+        result, level = [], Fraction(grace_period)
+        while level < max_t:
+            result.append(round(level))
+            level *= eta
+        return result
+    if rung_increment is None or rung_increment < 1:
+        raise ValueError(
+            f"The value of `rung_increment` is {rung_increment!r}, but must be an integer >= 1 "
+            "when `reduction_factor` is None"
+        )
+    return list(range(grace_period, max_t, rung_increment))
+
+
+def promotion_quantiles(levels: Sequence[int], max_t: int) -> list[float]:
+    """``q_j = r_j / r_{j+1}`` with ``r_{J} = max_t``: the fraction of a rung that may go on."""
+    following = list(levels[1:]) + [max_t]
+    return [level / nxt for level, nxt in zip(levels, following)]
+
+
+def hyperband_bracket_sizes(levels: Sequence[int], reduction_factor: float, brackets: int) -> list[list[int]]:
+    """Rung sizes of synchronous Hyperband, one list per bracket (its rungs then ``max_t``).
+
+    With ``s_max = len(levels)`` (rungs below ``max_t``), bracket ``s`` has ``s_max - s + 1``
+    levels and the size of its ``k``-th level is ``ceil((s_max + 1) / (s_max - s + 1) * eta**(s_max - s - k))``,
+    the geometric schedule of the Hyperband paper (Li et al., 2018) as the seed documentation
+    states it (NASBench-201, max_t = 200: first rungs 243, 98, 41, 18, 9, 6).
+    """
+    s_max = len(levels)
+    if not 1 <= brackets <= s_max + 1:
+        raise ValueError(f"The value of `brackets` is {brackets}, but must be between 1 and {s_max + 1}")
+    eta = _exact(reduction_factor)
+    sizes = []
+    for s in range(brackets):
+        num_levels = s_max - s + 1
+        prefactor = Fraction(s_max + 1, num_levels)
+        sizes.append([math.ceil(prefactor * eta ** (num_levels - 1 - k)) for k in range(num_levels)])
+    return sizes
+
+
+def bracket_probabilities(levels: Sequence[int], reduction_factor: float, brackets: int) -> list[float]:
+    """Asynchronous Hyperband draws a new trial's bracket with probability proportional to the
+    size of that bracket's first rung in synchronous Hyperband."""
+    first = [sizes[0] for sizes in hyperband_bracket_sizes(levels, reduction_factor, brackets)]
+    total = sum(first)
+    return [size / total for size in first]
+
+
+def quantile_linear(sorted_values: Sequence[float], q: float) -> float:
+    """``numpy.quantile(values, q)`` (method "linear") of ascending ``sorted_values``, bit for bit."""
+    n = len(sorted_values)
+    virtual = (n - 1) * q
+    below = math.floor(virtual)
+    if below >= n - 1:
+        return sorted_values[n - 1]
+    gamma = virtual - below
+    a, b = sorted_values[below], sorted_values[below + 1]
+    diff = b - a
+    if gamma >= 0.5:
+        return b - diff * (1 - gamma)
+    return a + diff * gamma
+
+
+class Rung:
+    """Metric values recorded at one rung level, and the trials paused there.
+
+    ``cutoff()`` is the promotion threshold: the ``q`` quantile of all values (``1 - q`` for
+    mode "max"), or None while the rung holds fewer than two values. A value at least as good as the
+    cutoff may continue (stopping rule) or be promoted (promotion rule).
+    """
+
+    __slots__ = ("level", "quantile", "is_min", "_sorted", "_paused", "_count")
+
+    def __init__(self, level: int, quantile: float, mode: str) -> None:
+        self.level = level
+        self.is_min = mode == "min"
+        self.quantile = quantile if self.is_min else 1 - quantile
+        self._sorted: list[float] = []
+        self._paused: list[tuple[float, int, int]] = []  # heap of (±value, arrival, trial_id)
+        self._count = 0
+
+    def __len__(self) -> int:
+        return len(self._sorted)
+
+    def add(self, value: float) -> None:
+        bisect.insort(self._sorted, value)
+
+    def cutoff(self) -> float | None:
+        if len(self._sorted) < 2:
+            return None
+        return quantile_linear(self._sorted, self.quantile)
+
+    def qualifies(self, value: float) -> bool:
+        cutoff = self.cutoff()
+        if cutoff is None:
+            return True
+        return value <= cutoff if self.is_min else value >= cutoff
+
+    def pause(self, trial_id: int, value: float) -> None:
+        """Record ``value`` and keep ``trial_id`` waiting here for promotion."""
+        self.add(value)
+        self._count += 1
+        heapq.heappush(self._paused, (value if self.is_min else -value, self._count, trial_id))
+
+    def pop_promotable(self) -> int | None:
+        """The best paused trial if it qualifies for promotion (it is then no longer paused here)."""
+        if not self._paused or len(self._sorted) < 2:
+            return None
+        key, _, trial_id = self._paused[0]
+        if not self.qualifies(key if self.is_min else -key):
+            return None
+        heapq.heappop(self._paused)
+        return trial_id
+
+    @property
+    def values(self) -> list[float]:
+        return list(self._sorted)
+
+    @property
+    def num_paused(self) -> int:
+        return len(self._paused)

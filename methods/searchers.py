@@ -1,0 +1,84 @@
+"""Searchers propose configurations; schedulers call them and decide what runs how long."""
+
+from __future__ import annotations
+
+import abc
+import itertools
+
+import numpy as np
+
+from searchspace import Config, SearchSpace
+
+
+class Searcher(abc.ABC):
+    """Proposes configurations. It never calls back into a scheduler."""
+
+    @abc.abstractmethod
+    def suggest(self) -> Config | None:
+        """A new configuration, or None if the searcher has nothing left to propose."""
+
+    def on_result(self, config: Config, epoch: int, value: float) -> None:
+        """Observe ``value`` of the metric for ``config`` at ``epoch`` (model-based searchers learn)."""
+
+
+class RandomSearcher(Searcher):
+    """Draws configurations uniformly at random (per domain) from the space.
+
+    Args:
+        space: the search space.
+        seed: seed of the searcher's own generator.
+        allow_duplicates: if False (default), a configuration is never proposed twice; in a finite
+            space the searcher returns None once every configuration has been proposed.
+        batch_size: configurations are drawn this many at a time (a speed detail; the sequence of
+            configurations depends on it, so it is fixed, not tuned per run).
+    """
+
+    _MAX_REJECTIONS = 1000
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        seed: int = 0,
+        allow_duplicates: bool = False,
+        batch_size: int = 256,
+    ) -> None:
+        self.space = space
+        self.allow_duplicates = allow_duplicates
+        self.batch_size = batch_size
+        self._rng = np.random.default_rng(seed)
+        self._batch: list[Config] = []
+        self._names = space.names
+        self._seen: set[tuple] = set()
+        self._space_size = space.size
+
+    def suggest(self) -> Config | None:
+        if self.allow_duplicates:
+            return self._draw()
+        if self._space_size is not None and len(self._seen) >= self._space_size:
+            return None
+        for _ in range(self._MAX_REJECTIONS):
+            config = self._draw()
+            key = tuple(config[name] for name in self._names)
+            if key not in self._seen:
+                self._seen.add(key)
+                return config
+        return self._first_unseen()
+
+    def _draw(self) -> Config:
+        if not self._batch:
+            self._batch = self.space.sample_many(self._rng, self.batch_size)
+            self._batch.reverse()
+        return self._batch.pop()
+
+    def _first_unseen(self) -> Config | None:
+        """Rejection sampling failed in a nearly exhausted finite space: pick among the rest."""
+        if self._space_size is None:
+            return None
+        domains = [self.space[name].values() for name in self._names]
+        unseen = [key for key in itertools.product(*domains) if key not in self._seen]
+        if not unseen:
+            return None
+        key = unseen[int(self._rng.integers(len(unseen)))]
+        self._seen.add(key)
+        return dict(zip(self._names, key))

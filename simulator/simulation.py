@@ -1,0 +1,369 @@
+"""Replay a tabulated benchmark under a scheduler with ``n_workers`` parallel workers.
+
+A trial runs epoch by epoch; each epoch ends at ``previous end + runtime(config, seed, epoch)``
+read from the blackbox. The scheduler is consulted only at the epochs it asked for (``report_at``):
+the epochs in between run as one segment, one event in the queue, and are recorded with their
+simulated times. A paused trial keeps its checkpoint and, when resumed, runs only its remaining
+epochs. The scheduler's real compute time is measured and reported, never added to simulated time
+(a fixed ``decision_overhead`` in simulated seconds can be charged to every start or resume).
+
+Stop criteria: simulated wall-clock, number of results, number of trials, target metric value.
+Results are returned in time order (ties: order of the segments' starts, then epoch).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time as real_time
+from dataclasses import dataclass
+
+import numpy as np
+
+from blackbox_repository import Blackbox
+from methods import Action, Scheduler
+from simulator.errors import SimulationError
+from simulator.events import EventQueue
+from simulator.result import OUTCOMES, SimulationResult
+
+NONE, CONTINUE, PAUSE, STOP, COMPLETE, FAIL = range(len(OUTCOMES))
+_ACTION_CODE = {Action.CONTINUE: CONTINUE, Action.PAUSE: PAUSE, Action.STOP: STOP}
+_SEED_BATCH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class StopCriteria:
+    """When a simulated experiment ends; None disables a criterion. At least one must be set
+    unless the method runs out of work by itself.
+
+    Args:
+        max_wallclock_time: simulated seconds.
+        max_results: number of recorded results (one per trial and epoch).
+        max_trials: number of trials started; no further trial starts, running and paused ones
+            may still go on until the method has nothing left to run.
+        target_metric_value: stop at the first result at least this good.
+    """
+
+    max_wallclock_time: float | None = None
+    max_results: int | None = None
+    max_trials: int | None = None
+    target_metric_value: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("max_wallclock_time", "max_results", "max_trials"):
+            value = getattr(self, name)
+            if value is not None and not value > 0:
+                raise SimulationError(f"`{name}` must be positive or None, but got {value!r}")
+
+
+class _Segment:
+    """A trial running on a worker from ``first`` to ``last`` epoch; ``times[i]`` ends epoch first+i."""
+
+    __slots__ = ("trial", "worker", "first", "last", "times", "seq", "failed")
+
+    def __init__(self, trial: int, worker: int, first: int, last: int, times: np.ndarray, seq: int, failed: bool):
+        self.trial, self.worker, self.first, self.last = trial, worker, first, last
+        self.times, self.seq, self.failed = times, seq, failed
+
+
+def simulate(
+    blackbox: Blackbox,
+    scheduler: Scheduler,
+    *,
+    n_workers: int,
+    seed: int,
+    stop: StopCriteria,
+    metric: str | None = None,
+    max_t: int | None = None,
+    decision_overhead: float = 0.0,
+) -> SimulationResult:
+    """Run ``scheduler`` on ``blackbox``; see the module docstring.
+
+    Args:
+        blackbox: tabulated benchmark with epochs ``1 .. F`` as fidelities.
+        scheduler: the method, already built with its own seed.
+        n_workers: parallel workers.
+        seed: seed of the simulator's generator (which benchmark seed each trial replays).
+        stop: stop criteria.
+        metric: objective checked against ``stop.target_metric_value`` (default: the benchmark's).
+        max_t: last epoch of a trial (default: the benchmark's last fidelity).
+        decision_overhead: simulated seconds charged before each start or resume.
+    """
+    return _Simulation(blackbox, scheduler, n_workers, seed, stop, metric, max_t, decision_overhead).run()
+
+
+class _Simulation:
+    def __init__(
+        self,
+        blackbox: Blackbox,
+        scheduler: Scheduler,
+        n_workers: int,
+        seed: int,
+        stop: StopCriteria,
+        metric: str | None,
+        max_t: int | None,
+        decision_overhead: float,
+    ) -> None:
+        if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
+            raise SimulationError(f"`n_workers` must be an integer >= 1, but got {n_workers!r}")
+        if not decision_overhead >= 0:
+            raise SimulationError(f"`decision_overhead` must be >= 0 seconds, got {decision_overhead!r}")
+        fidelities = np.asarray(blackbox.fidelities)
+        if not np.array_equal(fidelities, np.arange(1, len(fidelities) + 1)):
+            raise SimulationError(
+                f"benchmark {blackbox.name!r} has fidelities {fidelities[:5].tolist()}…; the simulator "
+                "replays epochs 1, 2, ..., F"
+            )
+        self.max_t = int(max_t if max_t is not None else fidelities[-1])
+        if not 1 <= self.max_t <= len(fidelities):
+            raise SimulationError(f"`max_t` must be between 1 and {len(fidelities)}, got {max_t}")
+        self.blackbox = blackbox
+        self.scheduler = scheduler
+        self.n_workers = n_workers
+        self.stop = stop
+        self.overhead = float(decision_overhead)
+        self.names = blackbox.objective_names
+        self.metric_index = blackbox.objective_index(metric or blackbox.metric)
+        metric_mode = blackbox.objective(self.names[self.metric_index]).mode
+        self.target_is_min = metric_mode != "max"
+        self.runtime_index = self._runtime_index(blackbox)
+        self.lookup = blackbox.row_lookup()
+        self.hp_names = blackbox.space.names
+        self.rng = np.random.default_rng(seed)
+        self.n_seeds = len(blackbox.seeds)
+        self.seed_draws: list[int] = []
+        # per-trial state, indexed by trial id
+        self.rows: list[int] = []
+        self.seed_indices: list[int] = []
+        self.curves: list[np.ndarray] = []
+        self.epoch_done: list[int] = []
+        self.status: list[str] = []
+        self.start_times: list[float] = []
+        # bookkeeping
+        self.segments: list[_Segment] = []
+        self.segment_outcomes: list[int] = []
+        self.running: list[_Segment | None] = [None] * n_workers
+        self.decision_seconds = 0.0
+        self.num_decisions = 0
+        self.emitted = 0
+        self.target_time = math.inf
+
+    @staticmethod
+    def _runtime_index(blackbox: Blackbox) -> int | None:
+        if blackbox.runtime_objective is not None:
+            return blackbox.objective_index(blackbox.runtime_objective)
+        if blackbox.elapsed_objective is None:
+            raise SimulationError(
+                f"benchmark {blackbox.name!r} has neither a runtime nor an elapsed-time objective; the "
+                "simulator needs the seconds each epoch takes"
+            )
+        return None
+
+    # Main loop -----------------------------------------------------------------------------------
+    def run(self) -> SimulationResult:
+        queue = EventQueue()
+        idle = list(range(self.n_workers))
+        wallclock = self.stop.max_wallclock_time if self.stop.max_wallclock_time is not None else math.inf
+        max_results = self.stop.max_results
+        self._fill(idle, queue, 0.0)
+        reason = "method has no more work"
+        while queue:
+            t = queue.peek()
+            if t > min(wallclock, self.target_time):
+                reason = "target_metric_value" if self.target_time <= wallclock else "max_wallclock_time"
+                break
+            if max_results is not None and self._results_until(t) >= max_results:
+                reason = "max_results"
+                break
+            t, _, worker = queue.pop()
+            self._end_segment(self.running[worker], t, idle, queue)
+            if idle:
+                self._fill(idle, queue, t)
+        else:
+            if self.stop.max_trials is not None and len(self.rows) >= self.stop.max_trials:
+                reason = "max_trials"
+        cutoff = min(wallclock, self.target_time)
+        for segment in self.running:
+            if segment is not None:
+                self._record(segment, NONE, cutoff)
+        return self._result(reason, queue.now, wallclock)
+
+    def _results_until(self, t: float) -> int:
+        count = self.emitted
+        for segment in self.running:
+            if segment is not None:
+                count += int(np.searchsorted(segment.times, t, side="right"))
+        return count
+
+    # Starting work -------------------------------------------------------------------------------
+    def _fill(self, idle: list[int], queue: EventQueue, now: float) -> None:
+        """Ask the scheduler for work while workers are idle (lowest worker index first)."""
+        scheduler = self.scheduler
+        max_trials = self.stop.max_trials
+        while idle:
+            new_id = len(self.rows)
+            started = real_time.perf_counter()
+            suggestion = scheduler.suggest(new_id)
+            self.decision_seconds += real_time.perf_counter() - started
+            self.num_decisions += 1
+            if suggestion is None:
+                return
+            if suggestion.trial_id is not None:
+                trial = suggestion.trial_id
+                if not 0 <= trial < len(self.rows) or self.status[trial] != "paused":
+                    state = self.status[trial] if 0 <= trial < len(self.rows) else "unknown"
+                    raise SimulationError(
+                        f"{type(scheduler).__name__} asked to resume trial {trial}, which is {state}, not paused"
+                    )
+            else:
+                if max_trials is not None and new_id >= max_trials:
+                    return
+                trial = self._new_trial(suggestion.config, now)
+            worker = heapq.heappop(idle)
+            self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
+
+    def _new_trial(self, config: dict, now: float) -> int:
+        try:
+            row = self.lookup.get(tuple(config[name] for name in self.hp_names))
+        except (KeyError, TypeError):
+            row = None
+        if row is None:
+            try:
+                self.blackbox.index_of(config)
+            except Exception as error:
+                raise SimulationError(f"{type(self.scheduler).__name__} suggested an invalid configuration: {error}") from None
+        if not self.seed_draws:
+            self.seed_draws = self.rng.integers(0, self.n_seeds, size=_SEED_BATCH).tolist()
+            self.seed_draws.reverse()
+        seed_index = self.seed_draws.pop()
+        curve = np.asarray(self.blackbox.objectives[row, seed_index], dtype=np.float64)
+        if self.runtime_index is None:
+            elapsed = curve[:, self.blackbox.objective_index(self.blackbox.elapsed_objective)]
+            runtime = np.diff(elapsed, prepend=0.0)
+        else:
+            runtime = curve[:, self.runtime_index]
+        self.rows.append(row)
+        self.seed_indices.append(seed_index)
+        self.curves.append(np.stack([curve[:, self.metric_index], runtime]))
+        self.epoch_done.append(0)
+        self.status.append("running")
+        self.start_times.append(now)
+        return len(self.rows) - 1
+
+    def _start_segment(self, trial: int, worker: int, report_at: int | None, start: float, queue: EventQueue) -> None:
+        done = self.epoch_done[trial]
+        last = done + 1 if report_at is None else min(max(report_at, done + 1), self.max_t)
+        metric_curve, runtime_curve = self.curves[trial]
+        runtime = runtime_curve[done:last]
+        bad = np.flatnonzero(np.isnan(metric_curve[done:last]) | np.isnan(runtime) | (runtime < 0))
+        failed = bad.size > 0
+        if failed:
+            last = done + int(bad[0]) + 1
+            runtime = np.nan_to_num(runtime[: last - done], nan=0.0).clip(min=0.0)
+        steps = np.empty(last - done + 1)
+        steps[0] = start
+        steps[1:] = runtime
+        times = np.cumsum(steps)[1:]
+        target = self.stop.target_metric_value
+        if target is not None and not failed:
+            values = metric_curve[done:last]
+            hits = np.flatnonzero(values <= target if self.target_is_min else values >= target)
+            if hits.size:
+                self.target_time = min(self.target_time, float(times[hits[0]]))
+        segment = _Segment(trial, worker, done + 1, last, times, len(self.segments), failed)
+        self.segments.append(segment)
+        self.segment_outcomes.append(NONE)
+        self.running[worker] = segment
+        self.status[trial] = "running"
+        queue.push(float(times[-1]), worker)
+
+    # Ending work ---------------------------------------------------------------------------------
+    def _end_segment(self, segment: _Segment, now: float, idle: list[int], queue: EventQueue) -> None:
+        trial, worker, last = segment.trial, segment.worker, segment.last
+        self.running[worker] = None
+        self.epoch_done[trial] = last
+        scheduler = self.scheduler
+        started = real_time.perf_counter()
+        if segment.failed:
+            scheduler.on_error(trial, last)
+            outcome, status = FAIL, "failed"
+        elif last >= self.max_t:
+            scheduler.on_complete(trial, last, self._metrics(trial, last))
+            outcome, status = COMPLETE, "completed"
+        else:
+            decision = scheduler.on_report(trial, last, self._metrics(trial, last))
+            outcome = _ACTION_CODE[decision.action]
+            status = {CONTINUE: "running", PAUSE: "paused", STOP: "stopped"}[outcome]
+        self.decision_seconds += real_time.perf_counter() - started
+        self.num_decisions += 1
+        self._record(segment, outcome, math.inf)
+        self.status[trial] = status
+        if outcome == CONTINUE:
+            self._start_segment(trial, worker, decision.report_at, now, queue)
+        else:
+            heapq.heappush(idle, worker)
+
+    def _metrics(self, trial: int, epoch: int) -> dict[str, float]:
+        values = self.blackbox.objectives[self.rows[trial], self.seed_indices[trial], epoch - 1]
+        return dict(zip(self.names, np.asarray(values, dtype=np.float64).tolist()))
+
+    def _record(self, segment: _Segment, outcome: int, cutoff: float) -> None:
+        if cutoff < math.inf:  # a segment cut short by the end of the experiment
+            kept = int(np.searchsorted(segment.times, cutoff, side="right"))
+            segment.times = segment.times[:kept]
+            segment.last = segment.first + kept - 1
+            self.epoch_done[segment.trial] = segment.last
+        self.segment_outcomes[segment.seq] = outcome
+        self.emitted += len(segment.times)
+
+    # Result --------------------------------------------------------------------------------------
+    def _result(self, reason: str, last_event: float, wallclock: float) -> SimulationResult:
+        segments = [s for s in self.segments if len(s.times)]
+        lengths = np.array([len(s.times) for s in segments], dtype=np.int64)
+        n = int(lengths.sum())
+        trial_ids = np.repeat(np.array([s.trial for s in segments], dtype=np.int64), lengths)
+        workers = np.repeat(np.array([s.worker for s in segments], dtype=np.int64), lengths)
+        seqs = np.repeat(np.array([s.seq for s in segments], dtype=np.int64), lengths)
+        times = np.concatenate([s.times for s in segments]) if segments else np.empty(0)
+        offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        epochs = np.arange(n, dtype=np.int64) - offsets + np.repeat(
+            np.array([s.first for s in segments], dtype=np.int64), lengths
+        )
+        outcomes = np.zeros(n, dtype=np.int8)
+        if n:
+            ends = np.cumsum(lengths) - 1
+            outcomes[ends] = np.array([self.segment_outcomes[s.seq] for s in segments], dtype=np.int8)
+        order = np.lexsort((epochs, seqs, times))
+        if self.stop.max_results is not None:
+            order = order[: self.stop.max_results]
+        trial_ids, workers, times, epochs, outcomes = (
+            trial_ids[order], workers[order], times[order], epochs[order], outcomes[order]
+        )
+        rows = np.array(self.rows, dtype=np.int64)
+        seed_indices = np.array(self.seed_indices, dtype=np.int64)
+        objectives = np.asarray(
+            self.blackbox.objectives[rows[trial_ids], seed_indices[trial_ids], epochs - 1], dtype=np.float64
+        ).reshape(len(order), len(self.names))
+        if reason in ("max_wallclock_time", "target_metric_value"):
+            end_time = min(wallclock, self.target_time)
+        elif reason == "max_results":
+            end_time = float(times[-1]) if len(times) else 0.0
+        else:
+            end_time = last_event
+        return SimulationResult(
+            blackbox=self.blackbox,
+            trial_id=trial_ids,
+            epoch=epochs,
+            time=times,
+            worker=workers,
+            outcome=outcomes,
+            objectives=objectives,
+            trial_rows=rows,
+            trial_seed_indices=seed_indices,
+            trial_status=list(self.status),
+            trial_epochs=np.array(self.epoch_done, dtype=np.int64),
+            simulated_time=float(end_time),
+            decision_seconds=self.decision_seconds,
+            num_decisions=self.num_decisions,
+            stop_reason=reason,
+        )
