@@ -231,7 +231,8 @@ class _Simulation:
             try:
                 self.blackbox.index_of(config)
             except Exception as error:
-                raise SimulationError(f"{type(self.scheduler).__name__} suggested an invalid configuration: {error}") from None
+                method = type(self.scheduler).__name__
+                raise SimulationError(f"{method} suggested an invalid configuration: {error}") from None
         if not self.seed_draws:
             self.seed_draws = self.rng.integers(0, self.n_seeds, size=_SEED_BATCH).tolist()
             self.seed_draws.reverse()
