@@ -1,0 +1,204 @@
+"""Simulated-time accounting, conservation of results, stop criteria and determinism."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from methods import ASHA, Action, Decision, RandomSearch, Scheduler, Suggestion
+from simulator import SimulationError, StopCriteria, simulate
+from tests.conftest import make_table
+
+
+def run(blackbox, scheduler, n_workers=4, seed=0, **stop):
+    stop = stop or {"max_wallclock_time": 150.0}
+    return simulate(blackbox, scheduler, n_workers=n_workers, seed=seed, stop=StopCriteria(**stop))
+
+
+def methods(space, max_t):
+    return {
+        "random": RandomSearch(space, metric="error", max_t=max_t, seed=1),
+        "asha-stop": ASHA(space, metric="error", max_t=max_t, seed=1),
+        "asha-prom": ASHA(space, metric="error", max_t=max_t, seed=1, rule="promotion"),
+        "hyperband": ASHA(space, metric="error", max_t=max_t, seed=1, rule="promotion", brackets=3),
+    }
+
+
+@pytest.mark.parametrize("name", ["random", "asha-stop", "asha-prom", "hyperband"])
+def test_accounting(random_table, name):
+    scheduler = methods(random_table.space, 27)[name]
+    result = run(random_table, scheduler)
+    frame = result.results_frame()
+    runtime = frame["runtime"].to_numpy()
+    # results in time order; every epoch ends exactly one runtime after the worker's previous epoch end
+    assert np.all(np.diff(frame["time"]) >= 0)
+    busy = 0.0
+    for _, rows in frame.groupby("worker"):
+        starts = rows["time"].to_numpy() - rows["runtime"].to_numpy()
+        ends = rows["time"].to_numpy()
+        assert np.all(starts[1:] >= ends[:-1] - 1e-9), "a worker ran two trials at once"
+        assert ends.max() <= result.simulated_time + 1e-9
+        busy = rows["runtime"].sum()
+        assert busy <= result.simulated_time + 1e-9
+    # conservation: every trial has epochs 1..last exactly once, none beyond a stop, none dropped
+    for trial, rows in frame.groupby("trial_id"):
+        epochs = rows["epoch"].to_numpy()
+        assert epochs.tolist() == list(range(1, len(epochs) + 1)), f"trial {trial}: {epochs}"
+        assert np.allclose(np.cumsum(rows["runtime"]), rows["elapsed_time"])  # charged only once per epoch
+        status = result.trial_status[trial]
+        decisions = rows["decision"].tolist()
+        if status == "stopped":
+            assert decisions[-1] == "stop"
+        if status == "completed":
+            assert epochs[-1] == 27 and decisions[-1] == "complete"
+    assert len(frame) == result.num_results == len(runtime)
+
+
+def test_resumed_trial_is_charged_only_its_remaining_epochs(random_table):
+    scheduler = ASHA(random_table.space, metric="error", max_t=27, seed=1, rule="promotion")
+    frame = run(random_table, scheduler, max_wallclock_time=400.0).results_frame()
+    resumed = 0
+    for _, rows in frame.groupby("trial_id"):
+        pauses = rows.index[rows["decision"] == "pause"]
+        for position in pauses[:-1]:
+            pause_row = frame.loc[position]
+            after = rows[rows["epoch"] == pause_row["epoch"] + 1]
+            if len(after):
+                resumed += 1
+                next_row = after.iloc[0]
+                # the resumed epoch ends exactly one epoch runtime after it (re)started
+                assert next_row["time"] - next_row["runtime"] >= pause_row["time"] - 1e-9
+    assert resumed > 5
+
+
+def test_results_use_the_tabulated_values_and_runtimes():
+    metric = np.array([[[0.9, 0.5, 0.4]], [[0.8, 0.7, 0.1]]])
+    runtime = np.array([[[1.0, 2.0, 3.0]], [[10.0, 10.0, 10.0]]])
+    table = make_table(metric, runtime)
+    scheduler = RandomSearch(table.space, metric="error", max_t=3, seed=0)
+    result = run(table, scheduler, n_workers=2, max_wallclock_time=1000.0)
+    frame = result.results_frame()
+    by_trial = {int(x): rows for x, rows in frame.groupby("x")}
+    assert by_trial[0]["time"].tolist() == [1.0, 3.0, 6.0]
+    assert by_trial[0]["error"].tolist() == [0.9, 0.5, 0.4]
+    assert by_trial[1]["time"].tolist() == [10.0, 20.0, 30.0]
+    assert result.stop_reason == "method has no more work" and result.simulated_time == 30.0
+
+
+class SlowScheduler(Scheduler):
+    """Wraps a scheduler and burns real time in every call: simulated results must not change."""
+
+    def __init__(self, inner: Scheduler) -> None:
+        self.inner = inner
+
+    def suggest(self, new_trial_id: int) -> Suggestion | None:
+        time.sleep(0.0005)
+        return self.inner.suggest(new_trial_id)
+
+    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        time.sleep(0.0005)
+        return self.inner.on_report(trial_id, epoch, metrics)
+
+
+def test_real_decision_time_never_enters_simulated_time(random_table):
+    fast = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=4), max_results=300)
+    slow = run(random_table, SlowScheduler(ASHA(random_table.space, metric="error", max_t=27, seed=4)), max_results=300)
+    pd.testing.assert_frame_equal(fast.results_frame(), slow.results_frame())
+    assert slow.decision_seconds > fast.decision_seconds and slow.decision_seconds > 0.05
+
+
+def test_same_seed_same_result_bit_for_bit(random_table):
+    def frame(seed):
+        return run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=2), seed=seed).results_frame()
+
+    pd.testing.assert_frame_equal(frame(5), frame(5), check_exact=True)
+    assert not frame(5)["seed"].equals(frame(6)["seed"])  # the benchmark seed is drawn from the run's RNG
+
+
+def test_decision_overhead_is_charged_to_starts_and_resumes():
+    table = make_table(np.full((3, 1, 2), 0.5), np.ones((3, 1, 2)))
+    result = simulate(
+        table,
+        RandomSearch(table.space, metric="error", max_t=2, seed=0),
+        n_workers=1,
+        seed=0,
+        stop=StopCriteria(max_wallclock_time=100),
+        decision_overhead=0.5,
+    )
+    assert result.time.tolist() == [1.5, 2.5, 4.0, 5.0, 6.5, 7.5]
+
+
+def test_max_results_keeps_the_first_results_in_time(random_table):
+    full = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), max_wallclock_time=500.0)
+    cut = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), max_results=123)
+    assert cut.num_results == 123 and cut.stop_reason == "max_results"
+    assert np.array_equal(cut.time, full.time[:123])
+    assert np.array_equal(cut.trial_id, full.trial_id[:123])
+
+
+def test_max_wallclock_time_cuts_running_trials(random_table):
+    result = run(random_table, RandomSearch(random_table.space, metric="error", max_t=27, seed=3), max_wallclock_time=50)
+    assert result.time.max() <= 50 and result.simulated_time == 50
+    assert result.stop_reason == "max_wallclock_time"
+    assert "running" in result.trial_status  # trials still running at the end are kept, cut at 50 s
+
+
+def test_target_metric_value_stops_at_the_first_hit(random_table):
+    target = 0.2
+    full = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), max_wallclock_time=500.0)
+    hit = int(np.argmax(full.metric() <= target))
+    result = run(
+        random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), target_metric_value=target
+    )
+    assert result.stop_reason == "target_metric_value"
+    assert result.metric()[-1] <= target and np.all(result.metric()[:-1] > target)
+    assert result.time[-1] == full.time[hit]
+
+
+def test_max_trials(random_table):
+    result = run(random_table, RandomSearch(random_table.space, metric="error", max_t=27, seed=3), max_trials=6)
+    assert result.num_trials == 6 and result.stop_reason == "max_trials"
+    assert set(result.trial_status) == {"completed"}
+
+
+class BrokenResume(Scheduler):
+    def suggest(self, new_trial_id: int) -> Suggestion | None:
+        return Suggestion.resume(99)
+
+    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        return Decision(Action.CONTINUE)
+
+
+def test_contract_violations_are_reported(random_table):
+    with pytest.raises(SimulationError, match="resume trial 99"):
+        run(random_table, BrokenResume())
+    with pytest.raises(SimulationError, match="n_workers"):
+        run(random_table, BrokenResume(), n_workers=0)
+    with pytest.raises(SimulationError, match="max_wallclock_time"):
+        StopCriteria(max_wallclock_time=-1)
+
+
+def test_nan_metric_fails_the_trial():
+    metric = np.array([[[0.5, np.nan, 0.3]], [[0.4, 0.3, 0.2]]])
+    table = make_table(metric, np.ones((2, 1, 3)))
+    result = run(table, RandomSearch(table.space, metric="error", max_t=3, seed=0), n_workers=2)
+    statuses = dict(zip(result.trials_frame()["x"], result.trial_status))
+    assert statuses == {0: "failed", 1: "completed"}
+    frame = result.results_frame()
+    assert frame[frame["x"] == 0]["decision"].tolist() == ["", "failed"]
+
+
+def test_event_queue_ties_are_first_in_first_out():
+    from simulator import EventQueue
+
+    queue = EventQueue()
+    for payload in "abc":
+        queue.push(1.0, payload)
+    queue.push(0.5, "z")
+    assert [queue.pop()[2] for _ in range(4)] == ["z", "a", "b", "c"]
+    with pytest.raises(ValueError, match="before the current time"):
+        queue.push(0.1, "late")
