@@ -119,7 +119,7 @@ class Rung:
     cutoff may continue (stopping rule) or be promoted (promotion rule).
     """
 
-    __slots__ = ("level", "quantile", "is_min", "_sorted", "_paused", "_count")
+    __slots__ = ("level", "quantile", "is_min", "_sorted", "_paused", "_count", "_cutoff")
 
     def __init__(self, level: int, quantile: float, mode: str) -> None:
         self.level = level
@@ -128,20 +128,21 @@ class Rung:
         self._sorted: list[float] = []
         self._paused: list[tuple[float, int, int]] = []  # heap of (±value, arrival, trial_id)
         self._count = 0
+        self._cutoff: float | None = None  # cached; recomputed after every add
 
     def __len__(self) -> int:
         return len(self._sorted)
 
     def add(self, value: float) -> None:
         bisect.insort(self._sorted, value)
+        if len(self._sorted) >= 2:
+            self._cutoff = quantile_linear(self._sorted, self.quantile)
 
     def cutoff(self) -> float | None:
-        if len(self._sorted) < 2:
-            return None
-        return quantile_linear(self._sorted, self.quantile)
+        return self._cutoff
 
     def qualifies(self, value: float) -> bool:
-        cutoff = self.cutoff()
+        cutoff = self._cutoff
         if cutoff is None:
             return True
         return value <= cutoff if self.is_min else value >= cutoff

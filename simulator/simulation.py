@@ -128,6 +128,8 @@ class _Simulation:
         self.target_is_min = metric_mode != "max"
         self.runtime_index = self._runtime_index(blackbox)
         self.lookup = blackbox.row_lookup()
+        # a plain ndarray view: indexing a numpy.memmap subclass costs more per call
+        self.table = np.asarray(blackbox.objectives)
         self.hp_names = blackbox.space.names
         self.rng = np.random.default_rng(seed)
         self.n_seeds = len(blackbox.seeds)
@@ -135,7 +137,8 @@ class _Simulation:
         # per-trial state, indexed by trial id
         self.rows: list[int] = []
         self.seed_indices: list[int] = []
-        self.curves: list[np.ndarray] = []
+        self.curves: list[tuple[np.ndarray, np.ndarray]] = []  # per trial: metric and runtime per epoch
+        self.first_bad: list[int] = []  # per trial: index of the first epoch with NaN metric/runtime
         self.epoch_done: list[int] = []
         self.status: list[str] = []
         self.start_times: list[float] = []
@@ -237,15 +240,18 @@ class _Simulation:
             self.seed_draws = self.rng.integers(0, self.n_seeds, size=_SEED_BATCH).tolist()
             self.seed_draws.reverse()
         seed_index = self.seed_draws.pop()
-        curve = np.asarray(self.blackbox.objectives[row, seed_index], dtype=np.float64)
+        curve = self.table[row, seed_index].T.astype(np.float64)  # (objectives, epochs)
         if self.runtime_index is None:
-            elapsed = curve[:, self.blackbox.objective_index(self.blackbox.elapsed_objective)]
+            elapsed = curve[self.blackbox.objective_index(self.blackbox.elapsed_objective)]
             runtime = np.diff(elapsed, prepend=0.0)
         else:
-            runtime = curve[:, self.runtime_index]
+            runtime = curve[self.runtime_index]
+        metric = curve[self.metric_index]
+        bad = np.flatnonzero(np.isnan(metric) | np.isnan(runtime) | (runtime < 0))
+        self.first_bad.append(int(bad[0]) if bad.size else len(metric))
         self.rows.append(row)
         self.seed_indices.append(seed_index)
-        self.curves.append(np.stack([curve[:, self.metric_index], runtime]))
+        self.curves.append((metric, runtime))
         self.epoch_done.append(0)
         self.status.append("running")
         self.start_times.append(now)
@@ -255,12 +261,13 @@ class _Simulation:
         done = self.epoch_done[trial]
         last = done + 1 if report_at is None else min(max(report_at, done + 1), self.max_t)
         metric_curve, runtime_curve = self.curves[trial]
-        runtime = runtime_curve[done:last]
-        bad = np.flatnonzero(np.isnan(metric_curve[done:last]) | np.isnan(runtime) | (runtime < 0))
-        failed = bad.size > 0
+        failed = self.first_bad[trial] < last
         if failed:
-            last = done + int(bad[0]) + 1
-            runtime = np.nan_to_num(runtime[: last - done], nan=0.0).clip(min=0.0)
+            last = self.first_bad[trial] + 1
+            runtime = np.nan_to_num(runtime_curve[done:last], nan=0.0).clip(min=0.0)
+        else:
+            runtime = runtime_curve[done:last]
+        # sequential sums: each epoch ends at the previous end plus its runtime
         steps = np.empty(last - done + 1)
         steps[0] = start
         steps[1:] = runtime
@@ -305,8 +312,8 @@ class _Simulation:
             heapq.heappush(idle, worker)
 
     def _metrics(self, trial: int, epoch: int) -> dict[str, float]:
-        values = self.blackbox.objectives[self.rows[trial], self.seed_indices[trial], epoch - 1]
-        return dict(zip(self.names, np.asarray(values, dtype=np.float64).tolist()))
+        values = self.table[self.rows[trial], self.seed_indices[trial], epoch - 1]
+        return dict(zip(self.names, values.tolist()))
 
     def _record(self, segment: _Segment, outcome: int, cutoff: float) -> None:
         if cutoff < math.inf:  # a segment cut short by the end of the experiment

@@ -1,0 +1,131 @@
+"""Simulator throughput on an NB201-sized table (15,625 configs x 3 seeds x 200 epochs).
+
+THE TABLE IS SYNTHETIC, FOR TIMING ONLY: learning curves and runtimes are drawn from a seeded
+generator with NB201-like shapes (6 categorical hyperparameters with 5 values, epochs of 5-30 s).
+It is never registered as a benchmark and its numbers mean nothing about any method.
+
+Measured: import of the long-format table (part 2 of the walking skeleton, in a child process so
+its memory does not count below), load time from the cache, simulated results per real second for
+RandomSearch and ASHA (4 workers, 5 h simulated per seed, 30 seeds), and peak RSS of this process.
+
+Run: python benchmarks/simulator_throughput.py [--seeds 30] [--keep-cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NUM_OPS, NUM_EDGES, NUM_SEEDS, NUM_EPOCHS = 5, 6, 3, 200
+NAME = "synthetic-nb201-sized-timing-only"
+
+
+def build_long_table(path: Path) -> int:
+    """Write the synthetic long-format table (one row per config, seed, epoch) to parquet."""
+    rng = np.random.default_rng(0)
+    num_configs = NUM_OPS**NUM_EDGES
+    ops = np.array(["none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3"])
+    codes = np.indices((NUM_OPS,) * NUM_EDGES).reshape(NUM_EDGES, -1).T  # (configs, edges)
+    final = rng.uniform(0.05, 0.9, size=(num_configs, 1, 1))
+    speed = rng.uniform(0.02, 0.2, size=(num_configs, 1, 1))
+    epochs = np.arange(1, NUM_EPOCHS + 1)
+    noise = rng.normal(0.0, 0.005, size=(num_configs, NUM_SEEDS, NUM_EPOCHS))
+    valid_error = final + (1 - final) * np.exp(-speed * epochs) + noise
+    runtime = rng.uniform(5.0, 30.0, size=(num_configs, 1, 1)) * rng.uniform(0.95, 1.05, (1, NUM_SEEDS, NUM_EPOCHS))
+    rows = num_configs * NUM_SEEDS * NUM_EPOCHS
+    columns = {f"hp_x{e}": pd.Categorical.from_codes(np.repeat(codes[:, e], NUM_SEEDS * NUM_EPOCHS), ops)
+               for e in range(NUM_EDGES)}
+    columns["seed"] = np.tile(np.repeat(np.arange(NUM_SEEDS), NUM_EPOCHS), num_configs)
+    columns["epoch"] = np.tile(epochs, num_configs * NUM_SEEDS)
+    columns["valid_error"] = valid_error.astype(np.float32).ravel()
+    columns["runtime"] = runtime.astype(np.float32).ravel()
+    pd.DataFrame(columns).to_parquet(path, index=False)
+    return rows
+
+
+def import_in_child(table: Path, cache: Path, queue: multiprocessing.Queue) -> None:
+    from blackbox_repository import BlackboxRepository
+    from blackbox_repository.import_table import import_table
+
+    started = time.perf_counter()
+    import_table(
+        table,
+        name=NAME,
+        fidelity_column="epoch",
+        seed_column="seed",
+        objectives=["valid_error:min", "runtime"],
+        runtime_objective="runtime",
+        repository=BlackboxRepository(cache),
+    )
+    queue.put(time.perf_counter() - started)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--keep-cache", type=Path, default=None, help="reuse/keep the imported table here")
+    args = parser.parse_args()
+
+    cache = args.keep_cache or Path(tempfile.mkdtemp(prefix="throughput-"))
+    if not (cache / NAME / "metadata.json").is_file():
+        table = cache / "long_table.parquet"
+        cache.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        rows = build_long_table(table)
+        print(f"built synthetic long table: {rows:,} rows in {time.perf_counter() - started:.1f} s")
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        child = multiprocessing.get_context("spawn").Process(target=import_in_child, args=(table, cache, queue))
+        child.start()
+        import_seconds = queue.get()
+        child.join()
+        table.unlink()
+        print(f"import_table (long format -> blackbox): {import_seconds:.2f} s")
+
+    from blackbox_repository import BlackboxRepository
+    from methods import make_method
+    from simulator import StopCriteria, simulate
+
+    repository = BlackboxRepository(cache)
+    started = time.perf_counter()
+    repository.load(NAME)  # first load verifies checksums and stamps them
+    print(f"first load (sha256 of every file): {time.perf_counter() - started:.3f} s")
+    started = time.perf_counter()
+    blackbox = repository.load(NAME)
+    blackbox.row_lookup()
+    print(f"load from cache: {time.perf_counter() - started:.3f} s  (target < 0.5 s)")
+
+    stop = StopCriteria(max_wallclock_time=5 * 3600)
+    for method in ("RandomSearch", "ASHA", "ASHA-PROM"):
+        results = decisions = 0
+        decision_seconds = 0.0
+        started = time.perf_counter()
+        for seed in range(args.seeds):
+            scheduler = make_method(
+                method, space=blackbox.space, metric="valid_error", mode="min", max_t=NUM_EPOCHS, seed=seed
+            )
+            outcome = simulate(blackbox, scheduler, n_workers=4, seed=seed, stop=stop)
+            results += outcome.num_results
+            decisions += outcome.num_decisions
+            decision_seconds += outcome.decision_seconds
+        elapsed = time.perf_counter() - started
+        print(
+            f"{method:12s} {args.seeds} seeds: {elapsed:.2f} s real, {results:,} results, "
+            f"{results / elapsed:,.0f} results/s, method time {decision_seconds:.2f} s "
+            f"({1e6 * decision_seconds / max(decisions, 1):.1f} us/decision)"
+        )
+    print(f"peak RSS of this process: {peak_rss_mb():.0f} MB (target < 500 MB)")
+
+
+if __name__ == "__main__":
+    main()
