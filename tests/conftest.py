@@ -29,7 +29,11 @@ def make_table(
         fidelities=np.arange(1, num_epochs + 1),
         seeds=np.arange(num_seeds),
         objectives=objectives,
-        objective_info=[Objective("error", mode), Objective("runtime", None, "s"), Objective("elapsed_time", None, "s")],
+        objective_info=[
+            Objective("error", mode),
+            Objective("runtime", None, "s"),
+            Objective("elapsed_time", None, "s"),
+        ],
         metric="error",
     )
 
@@ -55,6 +59,10 @@ def random_table() -> Blackbox:
         fidelities=epochs,
         seeds=np.arange(num_seeds),
         objectives=objectives,
-        objective_info=[Objective("error", "min"), Objective("runtime", None, "s"), Objective("elapsed_time", None, "s")],
+        objective_info=[
+            Objective("error", "min"),
+            Objective("runtime", None, "s"),
+            Objective("elapsed_time", None, "s"),
+        ],
         metric="error",
     )

@@ -141,7 +141,8 @@ def test_max_results_keeps_the_first_results_in_time(random_table):
 
 
 def test_max_wallclock_time_cuts_running_trials(random_table):
-    result = run(random_table, RandomSearch(random_table.space, metric="error", max_t=27, seed=3), max_wallclock_time=50)
+    scheduler = RandomSearch(random_table.space, metric="error", max_t=27, seed=3)
+    result = run(random_table, scheduler, max_wallclock_time=50)
     assert result.time.max() <= 50 and result.simulated_time == 50
     assert result.stop_reason == "max_wallclock_time"
     assert "running" in result.trial_status  # trials still running at the end are kept, cut at 50 s
