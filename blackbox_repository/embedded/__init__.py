@@ -1,0 +1,1 @@
+"""Scripts that regenerate the benchmarks embedded in ``blackbox_repository/data``."""
