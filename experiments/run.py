@@ -1,0 +1,630 @@
+"""Run HPO methods on a benchmark for several paired seeds and store the results.
+
+Command line (``python -m experiments.run --help``)::
+
+    python -m experiments.run --benchmark sklearn-mlp-digits --method ASHA RandomSearch --num_seeds 30 --jobs 2
+
+Every (method, seed) pair is one simulated run, stored by ``experiments.store``. Re-running a command
+skips the runs that are already complete, so an interrupted experiment resumes where it stopped.
+Seeds are paired across methods (``experiments.seeds``). Two clocks are reported separately:
+simulated time (the replayed experiment) and decision time (real seconds spent inside the method).
+From Python, call ``run_experiment``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import difflib
+import importlib.metadata
+import logging
+import math
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from blackbox_repository import Blackbox, BlackboxError, BlackboxRepository
+from blackbox_repository.storage import read_metadata as read_blackbox_metadata
+from experiments import store
+from experiments.benchmarks import BenchmarkDefinition, get_benchmark
+from experiments.errors import ExperimentError
+from experiments.seeds import RunSeeds, derive_seeds
+from methods import REGISTRY, Scheduler, make_method
+from searchspace import SearchSpaceError
+from simulator import SimulationError, StopCriteria, simulate
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BENCHMARK = "sklearn-mlp-digits"
+DEFAULT_METHODS = ("ASHA",)
+DEFAULT_NUM_SEEDS = 10
+DEFAULT_MASTER_RANDOM_SEED = 0
+DEFAULT_EXPERIMENT_TAG = "default"
+VERSION_PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "tqdm", "hpo-workbench")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# Results of an experiment ------------------------------------------------------------------------
+@dataclass
+class RunRecord:
+    """One (method, seed) run of an experiment; ``skipped`` if it was already complete in the store."""
+
+    method: str
+    seed: int
+    path: Path
+    skipped: bool
+    metadata: dict[str, Any]
+
+
+@dataclass
+class ExperimentSummary:
+    """What ``run_experiment`` did: one record per (method, seed), in method then seed order."""
+
+    benchmark: str
+    definition: BenchmarkDefinition
+    tag: str
+    results_dir: Path
+    records: list[RunRecord]
+
+    @property
+    def num_skipped(self) -> int:
+        return sum(record.skipped for record in self.records)
+
+    @property
+    def num_run(self) -> int:
+        return len(self.records) - self.num_skipped
+
+    def table(self) -> pd.DataFrame:
+        """Per method: seeds, final best metric (median, 25% and 75% quantiles), mean clocks per run."""
+        rows = []
+        for method in dict.fromkeys(record.method for record in self.records):
+            records = [record.metadata for record in self.records if record.method == method]
+            best = np.array([_float(m.get("final_best")) for m in records])
+            finite = best[~np.isnan(best)]
+            q25, median, q75 = np.quantile(finite, [0.25, 0.5, 0.75]) if finite.size else (math.nan,) * 3
+            rows.append(
+                {
+                    "method": method,
+                    "seeds": len(records),
+                    "best_median": float(median),
+                    "best_q25": float(q25),
+                    "best_q75": float(q75),
+                    "simulated_time_mean": float(np.mean([m["simulated_time_seconds"] for m in records])),
+                    "decision_time_mean": float(np.mean([m["decision_time_seconds"] for m in records])),
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def format(self) -> str:
+        """The summary printed by the command line."""
+        d = self.definition
+        lines = [
+            f"benchmark {self.benchmark}: metric {d.metric} ({d.mode}), tag {self.tag!r}, results in "
+            f"{self.results_dir / self.tag / self.benchmark}",
+            f"{len(self.records)} runs: {self.num_run} run now, {self.num_skipped} skipped (already complete)",
+        ]
+        header = [
+            "method",
+            "seeds",
+            f"final best {d.metric}: median [25%, 75%]",
+            "simulated time per run (s, mean)",
+            "decision time per run (real s, mean)",
+        ]
+        body = [
+            [
+                row.method,
+                str(row.seeds),
+                f"{row.best_median:.4g} [{row.best_q25:.4g}, {row.best_q75:.4g}]",
+                f"{row.simulated_time_mean:.4g}",
+                f"{row.decision_time_mean:.3g}",
+            ]
+            for row in self.table().itertuples()
+        ]
+        widths = [max(len(cells[i]) for cells in [header, *body]) for i in range(len(header))]
+        for cells in [header, *body]:
+            padded = [cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(cells, widths))]
+            lines.append("  ".join(padded))
+        return "\n".join(lines)
+
+
+# Running -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    """Everything a worker process needs for its runs (picklable)."""
+
+    benchmark: str
+    definition: BenchmarkDefinition
+    cache_dir: Path
+    n_workers: int
+    stop: StopCriteria
+    decision_overhead: float
+    tag: str
+    master_random_seed: int
+    benchmark_files: dict[str, str]
+    arguments: dict[str, Any]
+    environment: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Task:
+    method: str
+    seed: int
+    seeds: RunSeeds
+    path: Path
+
+
+def run_experiment(
+    benchmark: str = DEFAULT_BENCHMARK,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    *,
+    num_seeds: int = DEFAULT_NUM_SEEDS,
+    start_seed: int = 0,
+    master_random_seed: int = DEFAULT_MASTER_RANDOM_SEED,
+    n_workers: int | None = None,
+    max_wallclock_time: float | None = None,
+    max_results: int | None = None,
+    max_trials: int | None = None,
+    target_metric_value: float | None = None,
+    decision_overhead: float = 0.0,
+    experiment_tag: str = DEFAULT_EXPERIMENT_TAG,
+    results_dir: Path | str = store.DEFAULT_RESULTS_DIR,
+    jobs: int = 1,
+    cache_dir: Path | str | None = None,
+    progress: bool | None = False,
+    command_line: Sequence[str] | None = None,
+) -> ExperimentSummary:
+    """Run every method for seeds ``start_seed .. start_seed + num_seeds - 1``; skip complete runs.
+
+    ``n_workers`` and ``max_wallclock_time`` default to the benchmark definition's; the other stop
+    criteria are off unless given. ``jobs`` runs that many (method, seed) pairs in parallel processes.
+    ``cache_dir`` is the blackbox cache (default: ``$HPO_BLACKBOX_CACHE`` or the user cache);
+    ``progress`` shows a progress bar (None: only on a terminal). Argument errors name the CLI flag.
+    """
+    arguments = {name: value for name, value in locals().items() if name != "command_line"}
+    methods = _check_methods(methods)
+    _check_int("--num_seeds", num_seeds, 1)
+    _check_int("--start_seed", start_seed, 0)
+    _check_int("--master_random_seed", master_random_seed, 0)
+    _check_int("--jobs", jobs, 1)
+    if n_workers is not None:
+        _check_int("--n_workers", n_workers, 1)
+    if max_wallclock_time is not None:
+        _check_float("--max_wallclock_time", max_wallclock_time, positive=True)
+    for flag, value in (("--max_results", max_results), ("--max_trials", max_trials)):
+        if value is not None:
+            _check_int(flag, value, 1)
+    if target_metric_value is not None:
+        _check_float("--target_metric_value", target_metric_value)
+    _check_float("--decision_overhead", decision_overhead, positive=False)
+    store.check_name("--experiment_tag", experiment_tag)
+
+    repository = BlackboxRepository(cache_dir)
+    definition, blackbox = load_benchmark(benchmark, repository)
+    store.check_name("benchmark name", benchmark)
+    stop = StopCriteria(
+        max_wallclock_time=max_wallclock_time if max_wallclock_time is not None else definition.max_wallclock_time,
+        max_results=max_results,
+        max_trials=max_trials,
+        target_metric_value=target_metric_value,
+    )
+    if all(value is None for value in dataclasses.astuple(stop)):
+        raise ExperimentError(
+            f"benchmark {benchmark!r} has no default time budget; give --max_wallclock_time (simulated "
+            "seconds) or another stop criterion (--max_results, --max_trials, --target_metric_value)"
+        )
+    for method in methods:  # constructor errors surface before any run starts
+        build_method(method, blackbox, definition, seed=0)
+
+    context = _Context(
+        benchmark=benchmark,
+        definition=definition,
+        cache_dir=repository.cache_dir,
+        n_workers=n_workers if n_workers is not None else definition.n_workers,
+        stop=stop,
+        decision_overhead=float(decision_overhead),
+        tag=experiment_tag,
+        master_random_seed=master_random_seed,
+        benchmark_files=_benchmark_files(repository, definition.blackbox),
+        arguments=store.to_json({**arguments, "methods": list(methods)}),
+        environment={**_environment(), "command_line": list(command_line) if command_line is not None else None},
+    )
+    results_dir = Path(results_dir)
+    records: dict[tuple[str, int], RunRecord] = {}
+    tasks: list[_Task] = []
+    for method in methods:
+        for seed in range(start_seed, start_seed + num_seeds):
+            task = _Task(
+                method,
+                seed,
+                derive_seeds(master_random_seed, seed),
+                store.run_dir(results_dir, experiment_tag, benchmark, method, seed),
+            )
+            metadata = store.read_complete_metadata(task.path, verify=True)
+            if metadata is None:
+                tasks.append(task)
+                continue
+            _check_same_settings(task, metadata, _settings(context, task))
+            records[method, seed] = RunRecord(method, seed, task.path, True, metadata)
+    if records:
+        logger.info(
+            "skipping %d of %d runs: already complete in %s",
+            len(records),
+            len(records) + len(tasks),
+            results_dir / experiment_tag / benchmark,
+        )
+    for task, metadata in _execute(context, tasks, blackbox, jobs, progress):
+        records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, False, metadata)
+    ordered = [records[m, s] for m in methods for s in range(start_seed, start_seed + num_seeds)]
+    return ExperimentSummary(benchmark, definition, experiment_tag, results_dir, ordered)
+
+
+def load_benchmark(name: str, repository: BlackboxRepository | None = None) -> tuple[BenchmarkDefinition, Blackbox]:
+    """The benchmark's definition (resolved against its blackbox) and the blackbox (checksums verified)."""
+    repository = repository or BlackboxRepository()
+    definition = get_benchmark(name, repository)
+    blackbox = repository.load(definition.blackbox)
+    return definition.resolve(blackbox), blackbox
+
+
+def build_method(name: str, blackbox: Blackbox, definition: BenchmarkDefinition, *, seed: int) -> Scheduler:
+    """The registered method ``name`` for a resolved benchmark definition."""
+    return make_method(
+        name, space=blackbox.space, metric=definition.metric, mode=definition.mode, max_t=definition.max_t, seed=seed
+    )
+
+
+def show_schedule(
+    benchmark: str = DEFAULT_BENCHMARK,
+    methods: Sequence[str] = DEFAULT_METHODS,
+    *,
+    cache_dir: Path | str | None = None,
+) -> str:
+    """Each method's ``schedule_description()`` for the benchmark's max_t (nothing is run)."""
+    methods = _check_methods(methods)
+    definition, blackbox = load_benchmark(benchmark, BlackboxRepository(cache_dir))
+    parts = []
+    for method in methods:
+        scheduler = build_method(method, blackbox, definition, seed=0)
+        parts.append(f"{method} on {benchmark} (max_t={definition.max_t}):\n{scheduler.schedule_description()}")
+    return "\n\n".join(parts)
+
+
+def _execute(
+    context: _Context, tasks: list[_Task], blackbox: Blackbox, jobs: int, progress: bool | None
+) -> list[tuple[_Task, dict[str, Any]]]:
+    """Run ``tasks`` (in this process if ``jobs == 1``); returns (task, metadata) in task order."""
+    done: dict[int, dict[str, Any]] = {}
+    bar = tqdm(total=len(tasks), unit="run", desc="runs", disable=None if progress is None else not progress)
+    try:
+        if jobs == 1 or len(tasks) <= 1:
+            for i, task in enumerate(tasks):
+                done[i] = _run_task(context, task, blackbox)
+                bar.update()
+        else:
+            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+                futures = {pool.submit(_run_task, context, task): i for i, task in enumerate(tasks)}
+                try:
+                    for future in as_completed(futures):
+                        done[futures[future]] = future.result()
+                        bar.update()
+                except BaseException:
+                    pool.shutdown(wait=True, cancel_futures=True)  # runs already going finish and are stored
+                    raise
+    finally:
+        bar.close()
+    return [(task, done[i]) for i, task in enumerate(tasks)]
+
+
+_BLACKBOXES: dict[tuple[Path, str], Blackbox] = {}
+
+
+def _run_task(context: _Context, task: _Task, blackbox: Blackbox | None = None) -> dict[str, Any]:
+    """Simulate one (method, seed) run and store it; returns its metadata."""
+    definition = context.definition
+    if blackbox is None:  # in a worker process: load once per process
+        key = (context.cache_dir, definition.blackbox)
+        if key not in _BLACKBOXES:
+            _BLACKBOXES[key] = BlackboxRepository(context.cache_dir).load(definition.blackbox)
+        blackbox = _BLACKBOXES[key]
+    scheduler = build_method(task.method, blackbox, definition, seed=task.seeds.method_seed)
+    started_at = _now()
+    started = time.perf_counter()
+    result = simulate(
+        blackbox,
+        scheduler,
+        n_workers=context.n_workers,
+        seed=task.seeds.simulator_seed,
+        stop=context.stop,
+        metric=definition.metric,
+        max_t=definition.max_t,
+        decision_overhead=context.decision_overhead,
+    )
+    best = result.best_so_far(definition.metric)
+    metadata = {
+        "tag": context.tag,
+        "benchmark": context.benchmark,
+        "method": task.method,
+        "seed": task.seed,
+        "settings": _settings(context, task),
+        "benchmark_definition": definition.to_json(),
+        "arguments": context.arguments,
+        "master_random_seed": context.master_random_seed,
+        "run_seed": task.seeds.run_seed,
+        "simulator_seed": task.seeds.simulator_seed,
+        "method_seed": task.seeds.method_seed,
+        "schedule_description": scheduler.schedule_description(),
+        "method_state": scheduler.state_summary(),
+        "metric": definition.metric,
+        "mode": definition.mode,
+        "final_best": float(best[-1]) if len(best) else None,
+        "simulated_time_seconds": result.simulated_time,
+        "decision_time_seconds": result.decision_seconds,
+        "num_decisions": result.num_decisions,
+        "num_results": result.num_results,
+        "num_trials": result.num_trials,
+        "stop_reason": result.stop_reason,
+        **context.environment,
+        "started_at": started_at,
+        "finished_at": _now(),
+        "real_time_seconds": time.perf_counter() - started,
+    }
+    metadata = store.write_run(task.path, result, definition.metric, metadata)
+    logger.info(
+        "%s seed %d: best %s %.6g after %.4g simulated s (%.3g s deciding), %s",
+        task.method,
+        task.seed,
+        definition.metric,
+        _float(metadata["final_best"]),
+        result.simulated_time,
+        result.decision_seconds,
+        result.stop_reason,
+    )
+    return metadata
+
+
+def _settings(context: _Context, task: _Task) -> dict[str, Any]:
+    """Everything that determines a run's results; a stored run must match it to be reused."""
+    definition = context.definition
+    return store.to_json(
+        {
+            "benchmark": context.benchmark,
+            "blackbox": definition.blackbox,
+            "benchmark_files": context.benchmark_files,
+            "metric": definition.metric,
+            "mode": definition.mode,
+            "max_t": definition.max_t,
+            "n_workers": context.n_workers,
+            "stop": dataclasses.asdict(context.stop),
+            "decision_overhead": context.decision_overhead,
+            "method": task.method,
+            "seed": task.seed,
+            "master_random_seed": context.master_random_seed,
+            **dataclasses.asdict(task.seeds),
+        }
+    )
+
+
+def _check_same_settings(task: _Task, metadata: Mapping[str, Any], settings: dict[str, Any]) -> None:
+    stored = metadata.get("settings") or {}
+    differing = sorted(key for key in set(settings) | set(stored) if settings.get(key) != stored.get(key))
+    if differing:
+        details = ", ".join(f"{key}: stored {stored.get(key)!r}, now {settings.get(key)!r}" for key in differing)
+        raise ExperimentError(
+            f"{task.path} holds a run with other settings ({details}); use another --experiment_tag "
+            "or delete that directory"
+        )
+
+
+def _benchmark_files(repository: BlackboxRepository, name: str) -> dict[str, str]:
+    """SHA-256 of the benchmark's data files (so results of a regenerated table are not mixed)."""
+    try:
+        return dict(read_blackbox_metadata(repository.path(name)).get("files", {}))
+    except (OSError, ValueError):
+        return {}
+
+
+def _environment() -> dict[str, Any]:
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for package in VERSION_PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    return {"versions": versions, **_git_state()}
+
+
+def _git_state() -> dict[str, Any]:
+    def git(*args: str) -> str | None:
+        try:
+            completed = subprocess.run(
+                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return completed.stdout.strip()
+
+    revision = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if revision else None
+    return {"git_revision": revision, "git_dirty": bool(status) if status is not None else None}
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+# Argument checks ---------------------------------------------------------------------------------
+def _check_int(flag: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ExperimentError(f"{flag} must be an integer >= {minimum}, got {value!r}")
+
+
+def _check_float(flag: str, value: Any, positive: bool | None = None) -> None:
+    """A finite number; ``positive``: True for > 0, False for >= 0, None for any sign."""
+    ok = isinstance(value, int | float | np.number) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and positive is True:
+        ok = value > 0
+    elif ok and positive is False:
+        ok = value >= 0
+    if not ok:
+        allowed = {True: "a finite number > 0", False: "a finite number >= 0", None: "a finite number"}[positive]
+        raise ExperimentError(f"{flag} must be {allowed}, got {value!r}")
+
+
+def _check_methods(methods: Sequence[str] | str) -> list[str]:
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    if not methods:
+        raise ExperimentError(f"give at least one --method; available: {', '.join(REGISTRY)}")
+    for name in methods:
+        if name not in REGISTRY:
+            hint = _did_you_mean(name, REGISTRY)
+            raise ExperimentError(f"unknown method {name!r}; available: {', '.join(REGISTRY)}{hint}")
+    duplicates = sorted({name for name in methods if methods.count(name) > 1})
+    if duplicates:
+        raise ExperimentError(f"--method lists {', '.join(map(repr, duplicates))} more than once")
+    return methods
+
+
+def _did_you_mean(name: str, choices: Sequence[str] | Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# Command line ------------------------------------------------------------------------------------
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m experiments.run",
+        allow_abbrev=False,
+        description="Simulate HPO methods on a tabulated benchmark for paired seeds; results go to "
+        "<results_dir>/<experiment_tag>/<benchmark>/<method>/seed-<n>/. Completed runs are skipped.",
+    )
+    parser.add_argument("--benchmark", default=DEFAULT_BENCHMARK, help=f"benchmark name (default: {DEFAULT_BENCHMARK})")
+    parser.add_argument(
+        "--method",
+        nargs="+",
+        default=list(DEFAULT_METHODS),
+        metavar="NAME",
+        help=f"one or several methods: {', '.join(REGISTRY)} (default: ASHA)",
+    )
+    parser.add_argument(
+        "--num_seeds",
+        type=int,
+        default=DEFAULT_NUM_SEEDS,
+        help=f"number of seeds per method (default: {DEFAULT_NUM_SEEDS})",
+    )
+    parser.add_argument("--start_seed", type=int, default=0, help="first seed (default: 0)")
+    parser.add_argument(
+        "--master_random_seed",
+        type=int,
+        default=DEFAULT_MASTER_RANDOM_SEED,
+        help="run seed = (master_random_seed + seed) mod (2^31 - 1), the same for every method "
+        f"(default: {DEFAULT_MASTER_RANDOM_SEED})",
+    )
+    parser.add_argument("--n_workers", type=int, help="simulated parallel workers (default: the benchmark's)")
+    parser.add_argument(
+        "--max_wallclock_time",
+        type=float,
+        metavar="SECONDS",
+        help="simulated seconds per run (default: the benchmark's)",
+    )
+    parser.add_argument("--max_results", type=int, help="stop after this many results (trial epochs)")
+    parser.add_argument("--max_trials", type=int, help="start at most this many trials")
+    parser.add_argument("--target_metric_value", type=float, help="stop at the first result at least this good")
+    parser.add_argument(
+        "--decision_overhead",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="simulated seconds charged to every trial start or resume (default: 0)",
+    )
+    parser.add_argument(
+        "--experiment_tag",
+        default=DEFAULT_EXPERIMENT_TAG,
+        help=f"name of the experiment in the results store (default: {DEFAULT_EXPERIMENT_TAG})",
+    )
+    parser.add_argument(
+        "--results_dir",
+        type=Path,
+        default=store.DEFAULT_RESULTS_DIR,
+        help=f"root of the results store (default: ./{store.DEFAULT_RESULTS_DIR})",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default: 1)")
+    parser.add_argument(
+        "--show-schedule",
+        action="store_true",
+        help="print each method's rung levels/brackets for the benchmark and exit",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit code (2 for user errors, printed as one ``error:`` line)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as error:
+        return _fail(f"{error} (see --help)")
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        if args.show_schedule:
+            print(show_schedule(args.benchmark, args.method))
+            return 0
+        summary = run_experiment(
+            args.benchmark,
+            args.method,
+            num_seeds=args.num_seeds,
+            start_seed=args.start_seed,
+            master_random_seed=args.master_random_seed,
+            n_workers=args.n_workers,
+            max_wallclock_time=args.max_wallclock_time,
+            max_results=args.max_results,
+            max_trials=args.max_trials,
+            target_metric_value=args.target_metric_value,
+            decision_overhead=args.decision_overhead,
+            experiment_tag=args.experiment_tag,
+            results_dir=args.results_dir,
+            jobs=args.jobs,
+            progress=None,
+            command_line=["python", "-m", "experiments.run", *argv],
+        )
+    except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError) as error:
+        return _fail(str(error))
+    except KeyboardInterrupt:
+        print("interrupted; completed runs are stored, run the same command again to resume", file=sys.stderr)
+        return 130
+    print(summary.format())
+    return 0
+
+
+def _fail(message: str) -> int:
+    print("error: " + " ".join(message.split("\n")), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
