@@ -26,6 +26,8 @@ REGISTRY: dict[str, MethodFactory] = {
     "ASHA": partial(ASHA, rule="stopping"),
     "ASHA-STOP": partial(ASHA, rule="stopping"),
     "ASHA-PROM": partial(ASHA, rule="promotion"),
+    "ASHA-HB": partial(ASHA, rule="stopping", brackets=None),
+    "ASHA-HB-PROM": partial(ASHA, rule="promotion", brackets=None),
 }
 
 

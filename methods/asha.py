@@ -64,7 +64,8 @@ class ASHA(Scheduler):
         rung_increment: spacing of linear rung levels (only with ``reduction_factor=None``).
         rung_levels: explicit rung levels; overrides the three above.
         rule: "stopping" (default) or "promotion".
-        brackets: number of Hyperband brackets (default 1: successive halving).
+        brackets: number of Hyperband brackets (default 1: successive halving; None: the maximum,
+            one more than the number of rung levels).
         rung_system_per_bracket: trials compete only within their own bracket.
         searcher: proposes new configurations (default: uniform random, no duplicates).
     """
@@ -82,7 +83,7 @@ class ASHA(Scheduler):
         rung_increment: int | None = None,
         rung_levels: Sequence[int] | None = None,
         rule: Literal["stopping", "promotion"] = "stopping",
-        brackets: int = 1,
+        brackets: int | None = 1,
         rung_system_per_bracket: bool = False,
         searcher: Searcher | None = None,
     ) -> None:
@@ -97,9 +98,11 @@ class ASHA(Scheduler):
         self.reduction_factor = reduction_factor
         self.rung_increment = rung_increment
         self.rule = rule
-        self.brackets = check_positive_int("brackets", brackets)
         self.rung_system_per_bracket = rung_system_per_bracket
         self.levels = _rung_levels(max_t, grace_period, reduction_factor, rung_increment, rung_levels)
+        if brackets is None:
+            brackets = len(self.levels) + 1
+        self.brackets = check_positive_int("brackets", brackets)
         self.quantiles = promotion_quantiles(self.levels, max_t)
         if brackets > len(self.levels) + 1:
             raise ValueError(

@@ -187,3 +187,9 @@ def test_same_seed_same_decisions():
 
     assert trace(7) == trace(7)
     assert trace(7) != trace(8)
+
+
+def test_brackets_none_means_the_maximum():
+    scheduler = asha(max_t=200, brackets=None)
+    assert scheduler.brackets == 6
+    assert "bracket 5: r_min=200" in scheduler.schedule_description()
