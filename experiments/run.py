@@ -20,6 +20,7 @@ import difflib
 import importlib.metadata
 import logging
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -250,7 +251,7 @@ def run_experiment(
                 derive_seeds(master_random_seed, seed),
                 store.run_dir(results_dir, experiment_tag, benchmark, method, seed),
             )
-            metadata = store.read_complete_metadata(task.path, verify=True)
+            metadata = store.read_complete_metadata(task.path)
             if metadata is None:
                 tasks.append(task)
                 continue
@@ -617,7 +618,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; completed runs are stored, run the same command again to resume", file=sys.stderr)
         return 130
-    print(summary.format())
+    try:
+        print(summary.format(), flush=True)
+    except BrokenPipeError:  # e.g. piped into `head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
     return 0
 
 
@@ -627,4 +632,8 @@ def _fail(message: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # run the imported module's ``main`` so that logger names and pickled worker functions refer to
+    # ``experiments.run``, not ``__main__``
+    from experiments.run import main as _main
+
+    sys.exit(_main())

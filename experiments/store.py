@@ -14,7 +14,7 @@ Layout (``results_dir`` defaults to ``./results``)::
 
 ``<seed>`` is the experiment seed (0, 1, ...); the run seed derived from it is in the metadata. Every
 file is written to a temporary file and renamed into place, and ``metadata.json`` is written after the
-two tables and records their SHA-256. A run directory without a complete ``metadata.json`` (an
+two tables and records their sizes and SHA-256. A run directory without a complete ``metadata.json`` (an
 interrupted run) is not listed and is computed again by ``experiments.run``.
 
 ``metadata.json`` holds: ``format_version``, ``completed``, ``tag``, ``benchmark``, ``method``, ``seed``,
@@ -25,7 +25,7 @@ criteria, decision overhead, the seeds, the benchmark files' SHA-256), ``benchma
 ``simulated_time_seconds`` (simulated clock), ``decision_time_seconds`` (real seconds spent in the
 method), ``num_decisions``, ``num_results``, ``num_trials``, ``stop_reason``, ``metric``, ``mode``,
 ``final_best``, ``versions``, ``git_revision``, ``git_dirty``, ``started_at``, ``finished_at``,
-``real_time_seconds``, ``files``.
+``real_time_seconds``, ``files`` (name -> ``{"size", "sha256"}``).
 
 Readers: ``load_results`` lists completed runs, ``read_run`` reads one run directory.
 """
@@ -98,7 +98,8 @@ def run_dir(results_dir: Path | str, tag: str, benchmark: str, method: str, seed
 def read_complete_metadata(path: Path | str, *, verify: bool = False) -> dict[str, Any] | None:
     """The metadata of a complete run in ``path``, else None (missing, unreadable or incomplete).
 
-    With ``verify`` the two tables must also match the SHA-256 recorded in the metadata.
+    Both tables must exist with the sizes recorded in the metadata; with ``verify`` also with the
+    recorded SHA-256 (this reads them).
     """
     path = Path(path)
     try:
@@ -112,11 +113,11 @@ def read_complete_metadata(path: Path | str, *, verify: bool = False) -> dict[st
     files = metadata.get("files")
     if not isinstance(files, dict) or set(files) != set(DATA_FILES):
         return None
-    for name, sha in files.items():
+    for name, facts in files.items():
         file = path / name
-        if not file.is_file():
+        if not isinstance(facts, dict) or not file.is_file() or file.stat().st_size != facts.get("size"):
             return None
-        if verify and sha256_file(file) != sha:
+        if verify and sha256_file(file) != facts.get("sha256"):
             logger.warning("%s does not match the checksum in %s; the run will be redone", file, METADATA_FILE)
             return None
     return metadata
@@ -135,7 +136,7 @@ def write_run(path: Path | str, result: SimulationResult, metric: str, metadata:
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         write_bytes_atomic(path / name, buffer.getvalue())
-        files[name] = sha256_file(path / name)
+        files[name] = {"size": (path / name).stat().st_size, "sha256": sha256_file(path / name)}
     complete = {**metadata, "format_version": FORMAT_VERSION, "completed": True, "files": files}
     write_text_atomic(path / METADATA_FILE, json.dumps(to_json(complete), indent=1, allow_nan=False))
     logger.debug("stored run in %s", path)

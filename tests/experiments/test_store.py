@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from experiments import ExperimentError, load_results, read_run, run_dir
@@ -73,13 +72,16 @@ def test_incomplete_metadata_is_not_complete(stored, damage):
     assert read_complete_metadata(path) is None
 
 
-def test_verify_detects_a_modified_table(stored):
+def test_sizes_and_checksums_are_checked(stored):
     path = run_dir(stored, "default", TOY, "ASHA", 0)
     assert read_complete_metadata(path, verify=True) is not None
-    frame = pd.read_parquet(path / RESULTS_FILE)
-    frame.iloc[:1].to_parquet(path / RESULTS_FILE)
-    assert read_complete_metadata(path) is not None  # cheap check: files exist
+    data = bytearray((path / RESULTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size: only the checksum notices
+    (path / RESULTS_FILE).write_bytes(bytes(data))
+    assert read_complete_metadata(path) is not None
     assert read_complete_metadata(path, verify=True) is None
+    (path / RESULTS_FILE).write_bytes(bytes(data[:-1]))  # another size: noticed without reading
+    assert read_complete_metadata(path) is None
 
 
 @pytest.mark.parametrize("bad", ["", "a/b", "..", ".hidden"])
