@@ -50,10 +50,16 @@ class StopCriteria:
     target_metric_value: float | None = None
 
     def __post_init__(self) -> None:
-        for name in ("max_wallclock_time", "max_results", "max_trials"):
+        for name in ("max_results", "max_trials"):
             value = getattr(self, name)
-            if value is not None and not value > 0:
-                raise SimulationError(f"`{name}` must be positive or None, but got {value!r}")
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise SimulationError(f"`{name}` must be an integer >= 1 or None, but got {value!r}")
+        wallclock = self.max_wallclock_time
+        if wallclock is not None and not (isinstance(wallclock, (int, float)) and 0 < wallclock < math.inf):
+            raise SimulationError(f"`max_wallclock_time` must be a positive finite number or None, got {wallclock!r}")
+        target = self.target_metric_value
+        if target is not None and not (isinstance(target, (int, float)) and math.isfinite(target)):
+            raise SimulationError(f"`target_metric_value` must be a finite number or None, got {target!r}")
 
 
 class _Segment:

@@ -181,6 +181,12 @@ def test_contract_violations_are_reported(random_table):
         run(random_table, BrokenResume(), n_workers=0)
     with pytest.raises(SimulationError, match="max_wallclock_time"):
         StopCriteria(max_wallclock_time=-1)
+    with pytest.raises(SimulationError, match="max_results"):
+        StopCriteria(max_results=2.5)
+    with pytest.raises(SimulationError, match="max_trials"):
+        StopCriteria(max_trials=True)
+    with pytest.raises(SimulationError, match="target_metric_value"):
+        StopCriteria(target_metric_value=float("nan"))
 
 
 def test_nan_metric_fails_the_trial():
