@@ -120,6 +120,14 @@ class _Simulation:
                 f"benchmark {blackbox.name!r} has fidelities {fidelities[:5].tolist()}…; the simulator "
                 "replays epochs 1, 2, ..., F"
             )
+        reserved = {"trial_id", "seed", "time", "worker", "decision", "best_so_far", blackbox.fidelity_name}
+        names = blackbox.space.names + blackbox.objective_names
+        clashes = sorted(reserved.intersection(names)) + sorted({n for n in names if names.count(n) > 1})
+        if clashes:
+            raise SimulationError(
+                f"benchmark {blackbox.name!r}: the name(s) {clashes} clash with result columns or with each "
+                f"other (reserved: {sorted(reserved)}); rename the hyperparameter or objective"
+            )
         self.max_t = int(max_t if max_t is not None else fidelities[-1])
         if not 1 <= self.max_t <= len(fidelities):
             raise SimulationError(f"`max_t` must be between 1 and {len(fidelities)}, got {max_t}")

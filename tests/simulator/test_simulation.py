@@ -209,3 +209,21 @@ def test_event_queue_ties_are_first_in_first_out():
     assert [queue.pop()[2] for _ in range(4)] == ["z", "a", "b", "c"]
     with pytest.raises(ValueError, match="before the current time"):
         queue.push(0.1, "late")
+
+
+def test_names_that_clash_with_result_columns_are_refused():
+    from blackbox_repository import Blackbox, Objective
+
+    table = make_table(np.full((2, 1, 2), 0.5), np.ones((2, 1, 2)))
+    clashing = Blackbox(
+        name="clash",
+        space=table.space,
+        configs=table.configs,
+        fidelities=table.fidelities,
+        seeds=table.seeds,
+        objectives=np.asarray(table.objectives),
+        objective_info=[Objective("time", "min"), Objective("runtime", None, "s"), Objective("elapsed_time")],
+        metric="time",
+    )
+    with pytest.raises(SimulationError, match="clash"):
+        run(clashing, RandomSearch(clashing.space, metric="time", max_t=2, seed=0))
