@@ -131,11 +131,8 @@ class Blackbox:
 
     def index_of(self, config: Mapping[str, Any]) -> int:
         """Row of a tabulated configuration; a clear error if the configuration is not in the table."""
-        if self._row_of is None:
-            columns = [self.configs[name].tolist() for name in self.space.names]
-            self._row_of = {key: row for row, key in enumerate(zip(*columns))}
         key = tuple(config[name] for name in self.space.names)
-        row = self._row_of.get(key)
+        row = self.row_lookup().get(key)
         if row is None:
             self.space.validate(config)
             raise BlackboxError(
@@ -147,8 +144,9 @@ class Blackbox:
     def row_lookup(self) -> dict[tuple, int]:
         """Mapping from a configuration's values (in space order) to its row: the fast path."""
         if self._row_of is None:
-            self.index_of(self.config(0))
-        return self._row_of  # type: ignore[return-value]
+            columns = [self.configs[name].tolist() for name in self.space.names]
+            self._row_of = {key: row for row, key in enumerate(zip(*columns))}
+        return self._row_of
 
     def curve(self, config: Mapping[str, Any], seed_index: int, objective: str | None = None) -> np.ndarray:
         """Values of one objective over all fidelities for one configuration and seed."""

@@ -42,8 +42,8 @@ from methods.rungs import (
     bracket_probabilities,
     hyperband_bracket_sizes,
     promotion_quantiles,
-    rung_levels,
 )
+from methods.rungs import rung_levels as compute_rung_levels
 from methods.searchers import RandomSearcher, Searcher
 from searchspace import SearchSpace
 
@@ -99,7 +99,13 @@ class ASHA(Scheduler):
         self.rung_increment = rung_increment
         self.rule = rule
         self.rung_system_per_bracket = rung_system_per_bracket
-        self.levels = _rung_levels(max_t, grace_period, reduction_factor, rung_increment, rung_levels)
+        self.levels = compute_rung_levels(
+            max_t,
+            grace_period=grace_period,
+            reduction_factor=reduction_factor,
+            rung_increment=rung_increment,
+            levels=rung_levels,
+        )
         if brackets is None:
             brackets = len(self.levels) + 1
         self.brackets = check_positive_int("brackets", brackets)
@@ -199,18 +205,3 @@ class ASHA(Scheduler):
                 return Suggestion.resume(trial_id, report_at=self._next_milestone(bracket, level))
         return None
 
-
-def _rung_levels(
-    max_t: int,
-    grace_period: int,
-    reduction_factor: float | None,
-    rung_increment: int | None,
-    levels: Sequence[int] | None,
-) -> list[int]:
-    return rung_levels(
-        max_t,
-        grace_period=grace_period,
-        reduction_factor=reduction_factor,
-        rung_increment=rung_increment,
-        levels=levels,
-    )

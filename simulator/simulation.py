@@ -155,7 +155,6 @@ class _Simulation:
         self.first_bad: list[int] = []  # per trial: index of the first epoch with NaN metric/runtime
         self.epoch_done: list[int] = []
         self.status: list[str] = []
-        self.start_times: list[float] = []
         # bookkeeping
         self.segments: list[_Segment] = []
         self.segment_outcomes: list[int] = []
@@ -235,11 +234,11 @@ class _Simulation:
             else:
                 if max_trials is not None and new_id >= max_trials:
                     return
-                trial = self._new_trial(suggestion.config, now)
+                trial = self._new_trial(suggestion.config)
             worker = heapq.heappop(idle)
             self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
 
-    def _new_trial(self, config: dict, now: float) -> int:
+    def _new_trial(self, config: dict) -> int:
         try:
             row = self.lookup.get(tuple(config[name] for name in self.hp_names))
         except (KeyError, TypeError):
@@ -268,7 +267,6 @@ class _Simulation:
         self.curves.append((metric, runtime))
         self.epoch_done.append(0)
         self.status.append("running")
-        self.start_times.append(now)
         return len(self.rows) - 1
 
     def _start_segment(self, trial: int, worker: int, report_at: int | None, start: float, queue: EventQueue) -> None:
