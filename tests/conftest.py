@@ -38,22 +38,29 @@ def make_table(
     )
 
 
-@pytest.fixture
-def random_table() -> Blackbox:
-    """60 configurations x 2 hyperparameters, 3 seeds, 27 epochs of random curves and runtimes."""
-    rng = np.random.default_rng(12345)
-    space = SearchSpace({"a": Grid(tuple(range(30))), "b": Categorical(("x", "y"))})
-    configs = pd.DataFrame([{"a": a, "b": b} for a in range(30) for b in ("x", "y")])
-    num_configs, num_seeds, num_epochs = 60, 3, 27
-    start = rng.uniform(0.3, 1.0, size=(num_configs, 1, 1))
-    decay = rng.uniform(0.01, 0.2, size=(num_configs, 1, 1))
-    noise = rng.normal(0, 0.01, size=(num_configs, num_seeds, num_epochs))
+def decaying_curves_table(
+    name: str,
+    space: SearchSpace,
+    configs: pd.DataFrame,
+    *,
+    num_seeds: int,
+    num_epochs: int,
+    seed: int,
+    start_range: tuple[float, float],
+    decay_range: tuple[float, float],
+    noise: float,
+) -> Blackbox:
+    """Random exponentially decaying curves with per-config runtimes of 0.5-2 s per epoch (tests only)."""
+    rng = np.random.default_rng(seed)
+    num_configs = len(configs)
     epochs = np.arange(1, num_epochs + 1)
-    metric = start * np.exp(-decay * epochs) + noise
+    start = rng.uniform(*start_range, size=(num_configs, 1, 1))
+    decay = rng.uniform(*decay_range, size=(num_configs, 1, 1))
+    metric = start * np.exp(-decay * epochs) + rng.normal(0, noise, size=(num_configs, num_seeds, num_epochs))
     runtime = rng.uniform(0.5, 2.0, size=(num_configs, 1, 1)) * rng.uniform(0.9, 1.1, size=(1, num_seeds, num_epochs))
     objectives = np.stack([metric, runtime, np.cumsum(runtime, axis=2)], axis=-1)
     return Blackbox(
-        name="random-table",
+        name=name,
         space=space,
         configs=configs,
         fidelities=epochs,
@@ -65,4 +72,22 @@ def random_table() -> Blackbox:
             Objective("elapsed_time", None, "s"),
         ],
         metric="error",
+    )
+
+
+@pytest.fixture
+def random_table() -> Blackbox:
+    """60 configurations x 2 hyperparameters, 3 seeds, 27 epochs of random curves and runtimes."""
+    space = SearchSpace({"a": Grid(tuple(range(30))), "b": Categorical(("x", "y"))})
+    configs = pd.DataFrame([{"a": a, "b": b} for a in range(30) for b in ("x", "y")])
+    return decaying_curves_table(
+        "random-table",
+        space,
+        configs,
+        num_seeds=3,
+        num_epochs=27,
+        seed=12345,
+        start_range=(0.3, 1.0),
+        decay_range=(0.01, 0.2),
+        noise=0.01,
     )
