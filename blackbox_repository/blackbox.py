@@ -31,9 +31,128 @@ class Objective:
         return {"name": self.name, "mode": self.mode, "unit": self.unit}
 
 
+class BlackboxBase:
+    """What every benchmark offers, tabulated or not: a search space, fidelities, seeds, objectives,
+    and the learning curve of a configuration (all fidelities, all objectives) for one seed.
+
+    Subclasses set the attributes below and implement ``curve``; ``seed_indices`` and ``evaluate``
+    have generic implementations.
+
+    Attributes:
+        name: benchmark name, e.g. ``"nas201-cifar10"``.
+        space: the search space.
+        fidelities: the fidelity steps ``1 .. F`` the simulator replays (epochs).
+        seeds: the benchmark seeds, shape (S,).
+        objective_info: one ``Objective`` per entry of the last axis of a curve.
+        metric: default metric to optimise (an objective name); its mode is the default mode.
+        runtime_objective: objective holding the seconds spent in each fidelity step (an epoch).
+        elapsed_objective: objective holding the cumulative seconds up to each fidelity.
+        fidelity_name: name of the fidelity axis (``"epoch"``).
+        metadata: free-form facts (description, source, machine, ...), kept as JSON.
+    """
+
+    name: str
+    space: SearchSpace
+    fidelities: np.ndarray
+    seeds: np.ndarray
+    objective_info: Sequence[Objective]
+    metric: str
+    runtime_objective: str | None
+    elapsed_objective: str | None
+    fidelity_name: str
+    metadata: dict[str, Any]
+
+    # To implement ---------------------------------------------------------------------------------
+    def curve(self, config: Mapping[str, Any], seed_index: int) -> np.ndarray:
+        """Values of every objective at every fidelity, shape (fidelities, objectives), float64.
+
+        Raises ``BlackboxError`` (or ``SearchSpaceError``) if the configuration cannot be evaluated.
+        """
+        raise NotImplementedError
+
+    def seed_indices(self, config: Mapping[str, Any]) -> np.ndarray:
+        """Indices of the seeds that have data for ``config`` (all of them unless a table says otherwise)."""
+        return np.arange(len(self.seeds))
+
+    @property
+    def tabulated_configs(self) -> pd.DataFrame | None:
+        """The configurations with measured data (for ``restrict_configurations``), or None."""
+        return None
+
+    def evaluate(self, configs: pd.DataFrame, fidelity: np.ndarray, seed_index: int = 0) -> np.ndarray:
+        """Objectives of many (configuration, fidelity) pairs at once, shape (rows, objectives).
+
+        ``configs`` has one column per hyperparameter; ``fidelity`` holds fidelity values (one of
+        ``fidelities``). Subclasses override this with a vectorised version where they can.
+        """
+        steps = self.fidelity_steps(fidelity)
+        names = self.space.names
+        missing = [name for name in names if name not in configs.columns]
+        if missing:
+            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
+        out = np.empty((len(configs), len(self.objective_info)))
+        columns = [configs[name].tolist() for name in names]
+        curves: dict[tuple, np.ndarray] = {}
+        for i, key in enumerate(zip(*columns)):
+            curve = curves.get(key)
+            if curve is None:
+                curve = curves[key] = self.curve(dict(zip(names, key)), seed_index)
+            out[i] = curve[steps[i]]
+        return out
+
+    def fidelity_steps(self, fidelity: np.ndarray) -> np.ndarray:
+        """Positions (0-based) of fidelity values in ``fidelities``; a clear error for any other value."""
+        fidelity = np.asarray(fidelity)
+        steps = np.searchsorted(self.fidelities, fidelity)
+        last = len(self.fidelities) - 1
+        valid = (steps <= last) & (self.fidelities[np.minimum(steps, last)] == fidelity)
+        if not valid.all():
+            bad = fidelity[~valid][0]
+            raise BlackboxError(
+                f"benchmark {self.name!r}: {self.fidelity_name} {bad!r} is not one of its fidelities "
+                f"{self.fidelities[0]}..{self.fidelities[-1]}"
+            )
+        return steps
+
+    # Objectives ----------------------------------------------------------------------------------
+    @property
+    def objective_names(self) -> list[str]:
+        return [objective.name for objective in self.objective_info]
+
+    @property
+    def mode(self) -> str:
+        """Mode of the default metric."""
+        return self.objective(self.metric).mode  # type: ignore[return-value]
+
+    def objective(self, name: str) -> Objective:
+        for objective in self.objective_info:
+            if objective.name == name:
+                return objective
+        raise BlackboxError(
+            f"benchmark {self.name!r} has no objective {name!r}; objectives: {', '.join(self.objective_names)}"
+        )
+
+    def objective_index(self, name: str) -> int:
+        self.objective(name)
+        return self.objective_names.index(name)
+
+    @property
+    def max_fidelity(self) -> int:
+        return int(self.fidelities[-1])
+
+    def check_objectives(self) -> None:
+        """Raise ``BlackboxError`` unless the named objectives exist and the metric has a mode."""
+        names = self.objective_names
+        for name in (self.metric, self.runtime_objective, self.elapsed_objective):
+            if name is not None and name not in names:
+                raise BlackboxError(f"benchmark {self.name!r}: {name!r} is not an objective; objectives: {names}")
+        if self.objective(self.metric).mode is None:
+            raise BlackboxError(f"benchmark {self.name!r}: the default metric {self.metric!r} needs a mode")
+
+
 @dataclass(eq=False)
-class Blackbox:
-    """A tabulated benchmark.
+class Blackbox(BlackboxBase):
+    """A tabulated benchmark: every objective of every configuration, seed and fidelity, as one array.
 
     Args:
         name: benchmark name, e.g. ``"sklearn-mlp-digits"``.
@@ -79,34 +198,7 @@ class Blackbox:
                 f"benchmark {self.name!r}: configuration columns {list(self.configs.columns)} do not "
                 f"match the search space {self.space.names}"
             )
-        names = self.objective_names
-        for name in (self.metric, self.runtime_objective, self.elapsed_objective):
-            if name is not None and name not in names:
-                raise BlackboxError(f"benchmark {self.name!r}: {name!r} is not an objective; objectives: {names}")
-        if self.objective(self.metric).mode is None:
-            raise BlackboxError(f"benchmark {self.name!r}: the default metric {self.metric!r} needs a mode")
-
-    # Objectives ----------------------------------------------------------------------------------
-    @property
-    def objective_names(self) -> list[str]:
-        return [objective.name for objective in self.objective_info]
-
-    @property
-    def mode(self) -> str:
-        """Mode of the default metric."""
-        return self.objective(self.metric).mode  # type: ignore[return-value]
-
-    def objective(self, name: str) -> Objective:
-        for objective in self.objective_info:
-            if objective.name == name:
-                return objective
-        raise BlackboxError(
-            f"benchmark {self.name!r} has no objective {name!r}; objectives: {', '.join(self.objective_names)}"
-        )
-
-    def objective_index(self, name: str) -> int:
-        self.objective(name)
-        return self.objective_names.index(name)
+        self.check_objectives()
 
     def best_value(self, name: str | None = None) -> float:
         """Best tabulated value of an objective (default: the metric) over all cells."""
@@ -121,10 +213,6 @@ class Blackbox:
     @property
     def num_configs(self) -> int:
         return len(self.configs)
-
-    @property
-    def max_fidelity(self) -> int:
-        return int(self.fidelities[-1])
 
     def config(self, row: int) -> dict[str, Any]:
         return {name: _plain(value) for name, value in self.configs.iloc[row].items()}
@@ -148,10 +236,44 @@ class Blackbox:
             self._row_of = {key: row for row, key in enumerate(zip(*columns))}
         return self._row_of
 
-    def curve(self, config: Mapping[str, Any], seed_index: int, objective: str | None = None) -> np.ndarray:
-        """Values of one objective over all fidelities for one configuration and seed."""
+    def curve(self, config: Mapping[str, Any], seed_index: int) -> np.ndarray:
+        """The tabulated curve of ``config`` for one seed, shape (fidelities, objectives), float64."""
+        return np.asarray(self.objectives[self.index_of(config), seed_index], dtype=np.float64)
+
+    def objective_curve(self, config: Mapping[str, Any], seed_index: int, objective: str | None = None) -> np.ndarray:
+        """Values of one objective (default: the metric) over all fidelities for one configuration and seed."""
         row = self.index_of(config)
         return np.asarray(self.objectives[row, seed_index, :, self.objective_index(objective or self.metric)])
+
+    def seed_indices(self, config: Mapping[str, Any]) -> np.ndarray:
+        """Seeds with data for ``config``: those whose metric at the first fidelity is not NaN.
+
+        Tables such as NASBench-201 lack some (configuration, seed) runs; they are stored as NaN and
+        never replayed (a run that diverges later keeps its seed and fails where its values stop).
+        """
+        return self.row_seed_indices(self.index_of(config))
+
+    def row_seed_indices(self, row: int) -> np.ndarray:
+        first = np.asarray(self.objectives[row, :, 0, self.objective_index(self.metric)])
+        return np.flatnonzero(~np.isnan(first))
+
+    @property
+    def tabulated_configs(self) -> pd.DataFrame:
+        return self.configs
+
+    def evaluate(self, configs: pd.DataFrame, fidelity: np.ndarray, seed_index: int = 0) -> np.ndarray:
+        """Tabulated objectives of many (configuration, fidelity) pairs, shape (rows, objectives)."""
+        steps = self.fidelity_steps(fidelity)
+        missing = [name for name in self.space.names if name not in configs.columns]
+        if missing:
+            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
+        lookup = self.row_lookup()
+        columns = [configs[name].tolist() for name in self.space.names]
+        rows = np.empty(len(configs), dtype=np.int64)
+        for i, key in enumerate(zip(*columns)):
+            row = lookup.get(key)
+            rows[i] = self.index_of(dict(zip(self.space.names, key))) if row is None else row
+        return np.asarray(self.objectives[rows, seed_index, steps], dtype=np.float64)
 
     def __repr__(self) -> str:
         return (

@@ -4,13 +4,15 @@ Where a benchmark comes from, in order:
 1. embedded in this package (``blackbox_repository/data/<name>``, shipped with the wheel);
 2. the local cache directory (``$HPO_BLACKBOX_CACHE`` or ``~/.cache/hpo-workbench/blackboxes``);
 3. a registered generator (a converter of original files), run once; its output goes to the cache.
+   One source file often holds several benchmarks (NASBench-201: three datasets): a generator
+   yields all of them, and all are stored.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from blackbox_repository.blackbox import Blackbox
@@ -22,13 +24,16 @@ logger = logging.getLogger(__name__)
 CACHE_ENV = "HPO_BLACKBOX_CACHE"
 EMBEDDED_DIR = Path(__file__).parent / "data"
 
-Generator = Callable[[], Blackbox]
+#: ``generator(source_path)`` yields benchmarks converted from the original files: from a local copy
+#: at ``source_path`` if given, otherwise downloaded.
+Generator = Callable[[Path | None], Iterator[Blackbox]]
 GENERATORS: dict[str, Generator] = {}
 
 
-def register_generator(name: str, generator: Generator) -> None:
-    """Make ``name`` loadable: ``generator()`` builds the benchmark the first time it is asked for."""
-    GENERATORS[name] = generator
+def register_generator(names: str | Iterable[str], generator: Generator) -> None:
+    """Make ``names`` loadable: ``generator(source_path)`` builds them the first time one is asked for."""
+    for name in [names] if isinstance(names, str) else names:
+        GENERATORS[name] = generator
 
 
 def default_cache_dir() -> Path:
@@ -62,8 +67,20 @@ class BlackboxRepository:
             if name not in GENERATORS:
                 raise BlackboxError(f"unknown benchmark {name!r}; available: {', '.join(self.list()) or 'none'}")
             logger.info("benchmark %r is not in the cache %s; generating it", name, self.cache_dir)
-            self.store(GENERATORS[name]())
+            self.generate(name)
         return read_blackbox(path, verify=verify)
+
+    def generate(self, name: str, source_path: Path | str | None = None) -> list[str]:
+        """Convert the original files behind ``name`` into the cache; returns every benchmark written."""
+        if name not in GENERATORS:
+            raise BlackboxError(f"no converter for {name!r}; converters exist for: {', '.join(sorted(GENERATORS))}")
+        written = []
+        for blackbox in GENERATORS[name](Path(source_path) if source_path is not None else None):
+            self.store(blackbox)
+            written.append(blackbox.name)
+        if name not in written:
+            raise BlackboxError(f"the converter for {name!r} did not produce it (it wrote {written})")
+        return written
 
     def store(self, blackbox: Blackbox) -> Path:
         """Write ``blackbox`` into the cache under its name (atomically)."""

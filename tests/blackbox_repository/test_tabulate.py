@@ -69,8 +69,8 @@ def test_values_land_in_the_right_cells(tmp_path: Path) -> None:
     for config in CONFIGS:
         for s, seed in enumerate(SEEDS):
             expected = [expected_loss(config, seed, epoch) for epoch in range(1, EPOCHS + 1)]
-            np.testing.assert_array_equal(bb.curve(config, s, "loss"), expected)
-            np.testing.assert_array_equal(bb.curve(config, s, "score"), -np.arange(1, EPOCHS + 1))
+            np.testing.assert_array_equal(bb.objective_curve(config, s, "loss"), expected)
+            np.testing.assert_array_equal(bb.objective_curve(config, s, "score"), -np.arange(1, EPOCHS + 1))
 
 
 def test_runtime_is_measured_and_elapsed_is_its_cumulative_sum(tmp_path: Path) -> None:
