@@ -1,6 +1,6 @@
 """Benchmarks as data: tabulated objectives in one columnar format, a cache and generators."""
 
-from blackbox_repository.blackbox import Blackbox, Objective
+from blackbox_repository.blackbox import Blackbox, BlackboxBase, Objective
 from blackbox_repository.errors import BlackboxError, ChecksumError
 from blackbox_repository.repository import (
     BlackboxRepository,
@@ -12,6 +12,7 @@ from blackbox_repository.storage import read_blackbox, write_blackbox
 
 __all__ = [
     "Blackbox",
+    "BlackboxBase",
     "BlackboxError",
     "BlackboxRepository",
     "ChecksumError",

@@ -107,9 +107,9 @@ class BlackboxBase:
         last = len(self.fidelities) - 1
         valid = (steps <= last) & (self.fidelities[np.minimum(steps, last)] == fidelity)
         if not valid.all():
-            bad = fidelity[~valid][0]
+            bad = _plain(fidelity[~valid][0])
             raise BlackboxError(
-                f"benchmark {self.name!r}: {self.fidelity_name} {bad!r} is not one of its fidelities "
+                f"benchmark {self.name!r}: {self.fidelity_name} {bad} is not one of its fidelities "
                 f"{self.fidelities[0]}..{self.fidelities[-1]}"
             )
         return steps

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from blackbox_repository import Blackbox
+from blackbox_repository import BlackboxBase
 
 #: ``outcome`` codes of a result row: "" means the method was not consulted at that epoch.
 OUTCOMES = ("", "continue", "pause", "stop", "complete", "failed")
@@ -19,20 +19,20 @@ class SimulationResult:
 
     Row arrays (length = number of results): ``trial_id``, ``epoch``, ``time`` (simulated seconds
     at the end of the epoch), ``worker``, ``outcome`` (index into ``OUTCOMES``), ``objectives``
-    (results × objectives). Trial arrays (indexed by trial id): ``trial_rows`` (configuration row in
-    the blackbox), ``trial_seed_indices``, ``trial_status``, ``trial_epochs`` (last epoch run).
+    (results × objectives). Per trial (indexed by trial id): ``trial_configs`` (one row per trial, one
+    column per hyperparameter), ``trial_seed_indices``, ``trial_status``, ``trial_epochs`` (last epoch run).
     ``simulated_time`` is the simulated end of the experiment; ``decision_seconds`` the real time
     the method spent deciding (a separate clock, never part of simulated time).
     """
 
-    blackbox: Blackbox
+    blackbox: BlackboxBase
     trial_id: np.ndarray
     epoch: np.ndarray
     time: np.ndarray
     worker: np.ndarray
     outcome: np.ndarray
     objectives: np.ndarray
-    trial_rows: np.ndarray
+    trial_configs: pd.DataFrame
     trial_seed_indices: np.ndarray
     trial_status: list[str]
     trial_epochs: np.ndarray
@@ -47,7 +47,7 @@ class SimulationResult:
 
     @property
     def num_trials(self) -> int:
-        return len(self.trial_rows)
+        return len(self.trial_configs)
 
     def metric(self, name: str | None = None) -> np.ndarray:
         return self.objectives[:, self.blackbox.objective_index(name or self.blackbox.metric)]
@@ -63,10 +63,9 @@ class SimulationResult:
     def results_frame(self) -> pd.DataFrame:
         """One row per result: trial, configuration, epoch, simulated time, worker, decision, objectives."""
         bb = self.blackbox
-        rows = self.trial_rows[self.trial_id]
         frame = {"trial_id": self.trial_id}
         for name in bb.space.names:
-            frame[name] = bb.configs[name].to_numpy()[rows]
+            frame[name] = self.trial_configs[name].to_numpy()[self.trial_id]
         frame["seed"] = np.asarray(bb.seeds)[self.trial_seed_indices[self.trial_id]]
         frame[bb.fidelity_name] = self.epoch
         frame["time"] = self.time
@@ -81,7 +80,7 @@ class SimulationResult:
         bb = self.blackbox
         frame = {"trial_id": np.arange(self.num_trials)}
         for name in bb.space.names:
-            frame[name] = bb.configs[name].to_numpy()[self.trial_rows]
+            frame[name] = self.trial_configs[name].to_numpy()
         frame["seed"] = np.asarray(bb.seeds)[self.trial_seed_indices]
         frame["status"] = self.trial_status
         frame["last_epoch"] = self.trial_epochs

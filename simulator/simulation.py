@@ -1,11 +1,15 @@
-"""Replay a tabulated benchmark under a scheduler with ``n_workers`` parallel workers.
+"""Replay a benchmark under a scheduler with ``n_workers`` parallel workers.
 
 A trial runs epoch by epoch; each epoch ends at ``previous end + runtime(config, seed, epoch)``
-read from the blackbox. The scheduler is consulted only at the epochs it asked for (``report_at``):
-the epochs in between run as one segment, one event in the queue, and are recorded with their
-simulated times. A paused trial keeps its checkpoint and, when resumed, runs only its remaining
-epochs. The scheduler's real compute time is measured and reported, never added to simulated time
-(a fixed ``decision_overhead`` in simulated seconds can be charged to every start or resume).
+read from the benchmark: a table, a surrogate fitted on a table, or a surrogate model such as YAHPO's
+(anything implementing ``BlackboxBase``). Each new trial replays one benchmark seed, drawn uniformly
+among the seeds that have data for its configuration (NASBench-201 lacks some runs).
+
+The scheduler is consulted only at the epochs it asked for (``report_at``): the epochs in between
+run as one segment, one event in the queue, and are recorded with their simulated times. A paused
+trial keeps its checkpoint and, when resumed, runs only its remaining epochs. The scheduler's real
+compute time is measured and reported, never added to simulated time (a fixed ``decision_overhead``
+in simulated seconds can be charged to every start or resume).
 
 Stop criteria: simulated wall-clock, number of results, number of trials, target metric value.
 Results are returned in time order (ties: order of the segments' starts, then epoch).
@@ -19,9 +23,11 @@ import time as real_time
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from blackbox_repository import Blackbox
+from blackbox_repository import Blackbox, BlackboxBase, BlackboxError
 from methods import Action, Scheduler
+from searchspace import SearchSpaceError
 from simulator.errors import SimulationError
 from simulator.events import EventQueue
 from simulator.result import OUTCOMES, SimulationResult
@@ -29,6 +35,7 @@ from simulator.result import OUTCOMES, SimulationResult
 NONE, CONTINUE, PAUSE, STOP, COMPLETE, FAIL = range(len(OUTCOMES))
 _ACTION_CODE = {Action.CONTINUE: CONTINUE, Action.PAUSE: PAUSE, Action.STOP: STOP}
 _SEED_BATCH = 256
+_NO_ROW = -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +80,7 @@ class _Segment:
 
 
 def simulate(
-    blackbox: Blackbox,
+    blackbox: BlackboxBase,
     scheduler: Scheduler,
     *,
     n_workers: int,
@@ -86,7 +93,7 @@ def simulate(
     """Run ``scheduler`` on ``blackbox``; see the module docstring.
 
     Args:
-        blackbox: tabulated benchmark with epochs ``1 .. F`` as fidelities.
+        blackbox: benchmark with epochs ``1 .. F`` as fidelities.
         scheduler: the method, already built with its own seed.
         n_workers: parallel workers.
         seed: seed of the simulator's generator (which benchmark seed each trial replays).
@@ -101,7 +108,7 @@ def simulate(
 class _Simulation:
     def __init__(
         self,
-        blackbox: Blackbox,
+        blackbox: BlackboxBase,
         scheduler: Scheduler,
         n_workers: int,
         seed: int,
@@ -141,16 +148,21 @@ class _Simulation:
         metric_mode = blackbox.objective(self.names[self.metric_index]).mode
         self.target_is_min = metric_mode != "max"
         self.runtime_index = self._runtime_index(blackbox)
-        self.lookup = blackbox.row_lookup()
-        # a plain ndarray view: indexing a numpy.memmap subclass costs more per call
-        self.table = np.asarray(blackbox.objectives)
+        self.elapsed_index = None if blackbox.elapsed_objective is None else blackbox.objective_index(
+            blackbox.elapsed_objective
+        )
+        # the fast path of a table: a dict lookup and a plain ndarray view (a memmap costs more per index)
+        self.tabulated = isinstance(blackbox, Blackbox)
+        self.lookup = blackbox.row_lookup() if self.tabulated else {}
+        self.table = np.asarray(blackbox.objectives) if self.tabulated else None
         self.hp_names = blackbox.space.names
         self.rng = np.random.default_rng(seed)
-        self.n_seeds = len(blackbox.seeds)
-        self.seed_draws: list[int] = []
+        self.seed_draws: list[float] = []
         # per-trial state, indexed by trial id
+        self.configs: list[dict] = []
         self.rows: list[int] = []
         self.seed_indices: list[int] = []
+        self.full_curves: list[np.ndarray] = []  # per trial: (epochs, objectives)
         self.curves: list[tuple[np.ndarray, np.ndarray]] = []  # per trial: metric and runtime per epoch
         self.first_bad: list[int] = []  # per trial: index of the first epoch with NaN metric/runtime
         self.epoch_done: list[int] = []
@@ -196,7 +208,7 @@ class _Simulation:
             if idle:
                 self._fill(idle, queue, t)
         else:
-            if self.stop.max_trials is not None and len(self.rows) >= self.stop.max_trials:
+            if self.stop.max_trials is not None and len(self.seed_indices) >= self.stop.max_trials:
                 reason = "max_trials"
         cutoff = min(wallclock, self.target_time)
         for segment in self.running:
@@ -217,7 +229,7 @@ class _Simulation:
         scheduler = self.scheduler
         max_trials = self.stop.max_trials
         while idle:
-            new_id = len(self.rows)
+            new_id = len(self.seed_indices)
             started = real_time.perf_counter()
             suggestion = scheduler.suggest(new_id)
             self.decision_seconds += real_time.perf_counter() - started
@@ -226,8 +238,8 @@ class _Simulation:
                 return
             if suggestion.trial_id is not None:
                 trial = suggestion.trial_id
-                if not 0 <= trial < len(self.rows) or self.status[trial] != "paused":
-                    state = self.status[trial] if 0 <= trial < len(self.rows) else "unknown"
+                if not 0 <= trial < len(self.seed_indices) or self.status[trial] != "paused":
+                    state = self.status[trial] if 0 <= trial < len(self.seed_indices) else "unknown"
                     raise SimulationError(
                         f"{type(scheduler).__name__} asked to resume trial {trial}, which is {state}, not paused"
                     )
@@ -239,35 +251,46 @@ class _Simulation:
             self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
 
     def _new_trial(self, config: dict) -> int:
+        row = _NO_ROW
         try:
-            row = self.lookup.get(tuple(config[name] for name in self.hp_names))
-        except (KeyError, TypeError):
-            row = None
-        if row is None:
+            if self.tabulated:
+                row = self.lookup.get(tuple(config[name] for name in self.hp_names), _NO_ROW)
+                seeds = self.blackbox.row_seed_indices(row) if row != _NO_ROW else self.blackbox.seed_indices(config)
+            else:
+                seeds = self.blackbox.seed_indices(config)
+        except Exception as error:
+            method = type(self.scheduler).__name__
+            raise SimulationError(f"{method} suggested an invalid configuration: {error}") from None
+        if not self.seed_draws:
+            self.seed_draws = self.rng.random(_SEED_BATCH).tolist()
+            self.seed_draws.reverse()
+        draw = self.seed_draws.pop()
+        # no seed with data: replay the first seed's (missing) values, so the trial fails at once
+        seed_index = int(seeds[int(draw * len(seeds))]) if len(seeds) else 0
+        if self.tabulated:
+            full = self.table[row, seed_index].astype(np.float64)  # (epochs, objectives)
+        else:
             try:
-                self.blackbox.index_of(config)
-            except Exception as error:
+                full = np.asarray(self.blackbox.curve(config, seed_index), dtype=np.float64)
+            except (BlackboxError, SearchSpaceError) as error:
                 method = type(self.scheduler).__name__
                 raise SimulationError(f"{method} suggested an invalid configuration: {error}") from None
-        if not self.seed_draws:
-            self.seed_draws = self.rng.integers(0, self.n_seeds, size=_SEED_BATCH).tolist()
-            self.seed_draws.reverse()
-        seed_index = self.seed_draws.pop()
-        curve = self.table[row, seed_index].T.astype(np.float64)  # (objectives, epochs)
+        curve = full.T
         if self.runtime_index is None:
-            elapsed = curve[self.blackbox.objective_index(self.blackbox.elapsed_objective)]
-            runtime = np.diff(elapsed, prepend=0.0)
+            runtime = np.diff(curve[self.elapsed_index], prepend=0.0)
         else:
             runtime = curve[self.runtime_index]
         metric = curve[self.metric_index]
         bad = np.flatnonzero(np.isnan(metric) | np.isnan(runtime) | (runtime < 0))
         self.first_bad.append(int(bad[0]) if bad.size else len(metric))
+        self.configs.append(config)
+        self.full_curves.append(full)
         self.rows.append(row)
         self.seed_indices.append(seed_index)
         self.curves.append((metric, runtime))
         self.epoch_done.append(0)
         self.status.append("running")
-        return len(self.rows) - 1
+        return len(self.seed_indices) - 1
 
     def _start_segment(self, trial: int, worker: int, report_at: int | None, start: float, queue: EventQueue) -> None:
         done = self.epoch_done[trial]
@@ -324,8 +347,7 @@ class _Simulation:
             heapq.heappush(idle, worker)
 
     def _metrics(self, trial: int, epoch: int) -> dict[str, float]:
-        values = self.table[self.rows[trial], self.seed_indices[trial], epoch - 1]
-        return dict(zip(self.names, values.tolist()))
+        return dict(zip(self.names, self.full_curves[trial][epoch - 1].tolist()))
 
     def _record(self, segment: _Segment, outcome: int, cutoff: float) -> None:
         if cutoff < math.inf:  # a segment cut short by the end of the experiment
@@ -361,9 +383,18 @@ class _Simulation:
         )
         rows = np.array(self.rows, dtype=np.int64)
         seed_indices = np.array(self.seed_indices, dtype=np.int64)
-        objectives = np.asarray(
-            self.blackbox.objectives[rows[trial_ids], seed_indices[trial_ids], epochs - 1], dtype=np.float64
-        ).reshape(len(order), len(self.names))
+        if self.tabulated:
+            objectives = self.table[rows[trial_ids], seed_indices[trial_ids], epochs - 1].astype(np.float64)
+        elif segments:
+            curves = self.full_curves
+            pieces = [curves[s.trial][s.first - 1 : s.first - 1 + len(s.times)] for s in segments]
+            objectives = np.concatenate(pieces)[order]
+        else:
+            objectives = np.empty((0, len(self.names)))
+        objectives = objectives.reshape(len(order), len(self.names))
+        trial_configs = pd.DataFrame(self.configs, columns=self.hp_names)
+        if self.tabulated:  # the table's own dtypes and values
+            trial_configs = self.blackbox.configs.iloc[rows].reset_index(drop=True)
         if reason in ("max_wallclock_time", "target_metric_value"):
             end_time = min(wallclock, self.target_time)
         elif reason == "max_results":
@@ -378,7 +409,7 @@ class _Simulation:
             worker=workers,
             outcome=outcomes,
             objectives=objectives,
-            trial_rows=rows,
+            trial_configs=trial_configs,
             trial_seed_indices=seed_indices,
             trial_status=list(self.status),
             trial_epochs=np.array(self.epoch_done, dtype=np.int64),
