@@ -45,7 +45,7 @@ from methods.rungs import (
 )
 from methods.rungs import rung_levels as compute_rung_levels
 from methods.searchers import RandomSearcher, Searcher
-from searchspace import SearchSpace
+from searchspace import Config, SearchSpace
 
 RULES = ("stopping", "promotion")
 
@@ -67,6 +67,7 @@ class ASHA(Scheduler):
         brackets: number of Hyperband brackets (default 1: successive halving; None: the maximum,
             one more than the number of rung levels).
         rung_system_per_bracket: trials compete only within their own bracket.
+        restrict_configurations: if given, new trials are drawn only from these configurations.
         searcher: proposes new configurations (default: uniform random, no duplicates).
     """
 
@@ -85,6 +86,7 @@ class ASHA(Scheduler):
         rule: Literal["stopping", "promotion"] = "stopping",
         brackets: int | None = 1,
         rung_system_per_bracket: bool = False,
+        restrict_configurations: Sequence[Config] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
         if rule not in RULES:
@@ -115,7 +117,7 @@ class ASHA(Scheduler):
                 f"The value of `brackets` is {brackets}, but must be between 1 and {len(self.levels) + 1} "
                 f"(one more than the number of rung levels {self.levels} below max_t={max_t})"
             )
-        self.searcher = searcher or RandomSearcher(space, seed=seed)
+        self.searcher = searcher or RandomSearcher(space, seed=seed, restrict_configurations=restrict_configurations)
         self.pauses_trials = rule == "promotion"
         ratio = reduction_factor if reduction_factor is not None else 3
         self.bracket_probabilities = (

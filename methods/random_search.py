@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
 from methods.searchers import RandomSearcher, Searcher
-from searchspace import SearchSpace
+from searchspace import Config, SearchSpace
 
 
 class RandomSearch(Scheduler):
-    """Runs configurations drawn by a searcher (default: uniform random) to ``max_t``, never stopping."""
+    """Runs configurations drawn by a searcher (default: uniform random) to ``max_t``, never stopping.
+
+    ``allow_duplicates`` and ``restrict_configurations`` (only these configurations, e.g. those a
+    table has data for) are passed to the default ``RandomSearcher``.
+    """
 
     def __init__(
         self,
@@ -21,6 +25,7 @@ class RandomSearch(Scheduler):
         max_t: int,
         seed: int = 0,
         allow_duplicates: bool = False,
+        restrict_configurations: Sequence[Config] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
         self.space = space
@@ -29,7 +34,9 @@ class RandomSearch(Scheduler):
         self.max_t = check_positive_int("max_t", max_t)
         self.seed = seed
         self.allow_duplicates = allow_duplicates
-        self.searcher = searcher or RandomSearcher(space, seed=seed, allow_duplicates=allow_duplicates)
+        self.searcher = searcher or RandomSearcher(
+            space, seed=seed, allow_duplicates=allow_duplicates, restrict_configurations=restrict_configurations
+        )
         self._to_end = Decision(Action.CONTINUE, max_t)
 
     def suggest(self, new_trial_id: int) -> Suggestion | None:

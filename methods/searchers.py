@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -22,15 +23,18 @@ class Searcher(abc.ABC):
 
 
 class RandomSearcher(Searcher):
-    """Draws configurations uniformly at random (per domain) from the space.
+    """Draws configurations uniformly at random (per domain) from the space, or uniformly from a
+    given list of candidate configurations (``restrict_configurations``).
 
     Args:
         space: the search space.
         seed: seed of the searcher's own generator.
         allow_duplicates: if False (default), a configuration is never proposed twice; in a finite
-            space the searcher returns None once every configuration has been proposed.
+            space (or list of candidates) the searcher returns None once every one has been proposed.
         batch_size: configurations are drawn this many at a time (a speed detail; the sequence of
             configurations depends on it, so it is fixed, not tuned per run).
+        restrict_configurations: if given, only these configurations are proposed (e.g. the
+            configurations a tabulated benchmark has data for); each must lie in ``space``.
     """
 
     _MAX_REJECTIONS = 1000
@@ -42,6 +46,7 @@ class RandomSearcher(Searcher):
         seed: int = 0,
         allow_duplicates: bool = False,
         batch_size: int = 256,
+        restrict_configurations: Sequence[Config] | None = None,
     ) -> None:
         self.space = space
         self.allow_duplicates = allow_duplicates
@@ -51,8 +56,15 @@ class RandomSearcher(Searcher):
         self._names = space.names
         self._seen: set[tuple] = set()
         self._space_size = space.size
+        self._candidates: list[Config] | None = None
+        if restrict_configurations is not None:
+            self._candidates = _checked_candidates(space, restrict_configurations)
+            self._order: list[int] = []
+            self._next = 0
 
     def suggest(self) -> Config | None:
+        if self._candidates is not None:
+            return self._suggest_candidate()
         if self.allow_duplicates:
             return self._draw()
         if self._space_size is not None and len(self._seen) >= self._space_size:
@@ -64,6 +76,21 @@ class RandomSearcher(Searcher):
                 self._seen.add(key)
                 return config
         return self._first_unseen()
+
+    def _suggest_candidate(self) -> Config | None:
+        """Uniform with replacement, or a seeded permutation walked in order (without replacement)."""
+        candidates = self._candidates
+        if self.allow_duplicates:
+            if not self._order:
+                self._order = self._rng.integers(len(candidates), size=self.batch_size).tolist()
+                self._order.reverse()
+            return dict(candidates[self._order.pop()])
+        if self._next == 0 and not self._order:
+            self._order = self._rng.permutation(len(candidates)).tolist()
+        if self._next >= len(candidates):
+            return None
+        self._next += 1
+        return dict(candidates[self._order[self._next - 1]])
 
     def _draw(self) -> Config:
         if not self._batch:
@@ -82,3 +109,17 @@ class RandomSearcher(Searcher):
         key = unseen[int(self._rng.integers(len(unseen)))]
         self._seen.add(key)
         return dict(zip(self._names, key))
+
+
+def _checked_candidates(space: SearchSpace, configs: Sequence[Config]) -> list[Config]:
+    """Distinct candidate configurations (first occurrence kept), each validated against ``space``."""
+    names = space.names
+    distinct: dict[tuple, Config] = {}
+    for config in configs:
+        key = tuple(config[name] for name in names) if all(name in config for name in names) else None
+        if key is None or key not in distinct:
+            space.validate(config)
+            distinct[key] = {name: config[name] for name in names}
+    if not distinct:
+        raise ValueError("restrict_configurations is empty: give at least one configuration")
+    return list(distinct.values())
