@@ -167,6 +167,7 @@ class Blackbox(BlackboxBase):
         elapsed_objective: objective holding the cumulative seconds up to each fidelity.
         fidelity_name: name of the fidelity axis (``"epoch"``).
         metadata: free-form facts (description, source, machine, ...), kept as JSON.
+        checksum: SHA-256 of the stored objectives (set when read from disk), identifies the data.
     """
 
     name: str
@@ -181,6 +182,7 @@ class Blackbox(BlackboxBase):
     elapsed_objective: str | None = "elapsed_time"
     fidelity_name: str = "epoch"
     metadata: dict[str, Any] = field(default_factory=dict)
+    checksum: str | None = None
     _row_of: dict[tuple, int] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:

@@ -88,6 +88,7 @@ def read_blackbox(directory: Path | str, *, verify: bool = True) -> Blackbox:
         elapsed_objective=metadata["elapsed_objective"],
         fidelity_name=metadata["fidelity"]["name"],
         metadata=metadata.get("metadata", {}),
+        checksum=metadata["files"][OBJECTIVES_FILE],
     )
 
 
