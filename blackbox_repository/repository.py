@@ -3,9 +3,12 @@
 Where a benchmark comes from, in order:
 1. embedded in this package (``blackbox_repository/data/<name>``, shipped with the wheel);
 2. the local cache directory (``$HPO_BLACKBOX_CACHE`` or ``~/.cache/hpo-workbench/blackboxes``);
-3. a registered generator (a converter of original files), run once; its output goes to the cache.
+3. an S3 mirror of converted benchmarks (``mirror=`` or ``$HPO_BLACKBOX_MIRROR``, ``s3://bucket/prefix``),
+   downloaded into the cache with checksum verification (see ``mirror.py``);
+4. a registered generator (a converter of original files), run once; its output goes to the cache.
    One source file often holds several benchmarks (NASBench-201: three datasets): a generator
-   yields all of them, and all are stored.
+   yields all of them, and all are stored. With a mirror and ``upload_generated`` (or
+   ``$HPO_BLACKBOX_MIRROR_UPLOAD=1``) they are uploaded to the mirror as well.
 """
 
 from __future__ import annotations
@@ -14,14 +17,20 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from blackbox_repository.blackbox import Blackbox
-from blackbox_repository.errors import BlackboxError
+from blackbox_repository.errors import BlackboxError, ChecksumError
 from blackbox_repository.storage import METADATA_FILE, read_blackbox, write_blackbox
+
+if TYPE_CHECKING:
+    from blackbox_repository.mirror import S3Mirror
 
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "HPO_BLACKBOX_CACHE"
+MIRROR_ENV = "HPO_BLACKBOX_MIRROR"
+MIRROR_UPLOAD_ENV = "HPO_BLACKBOX_MIRROR_UPLOAD"
 EMBEDDED_DIR = Path(__file__).parent / "data"
 
 #: ``generator(source_path)`` yields benchmarks converted from the original files: from a local copy
@@ -44,14 +53,43 @@ def default_cache_dir() -> Path:
 
 
 class BlackboxRepository:
-    """Loads benchmarks by name from the embedded data, the cache or a generator."""
+    """Loads benchmarks by name from the embedded data, the cache, an S3 mirror or a generator.
 
-    def __init__(self, cache_dir: Path | str | None = None) -> None:
+    Args:
+        cache_dir: the local cache (default: ``$HPO_BLACKBOX_CACHE`` or ``~/.cache/hpo-workbench/blackboxes``).
+        mirror: ``s3://bucket/prefix`` of an S3 mirror (default: ``$HPO_BLACKBOX_MIRROR``; ``""``: none).
+        upload_generated: upload generated benchmarks to the mirror (default: ``$HPO_BLACKBOX_MIRROR_UPLOAD=1``).
+    """
+
+    def __init__(
+        self,
+        cache_dir: Path | str | None = None,
+        mirror: str | None = None,
+        *,
+        upload_generated: bool | None = None,
+    ) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        url = os.environ.get(MIRROR_ENV, "") if mirror is None else mirror
+        self.mirror: S3Mirror | None = None
+        if url:
+            from blackbox_repository.mirror import S3Mirror  # not at the top: `python -m` runs that module
+
+            try:
+                self.mirror = S3Mirror(url)
+            except BlackboxError as error:
+                raise BlackboxError(f"${MIRROR_ENV}: {error}" if mirror is None else str(error)) from None
+        if upload_generated is None:
+            upload_generated = os.environ.get(MIRROR_UPLOAD_ENV, "").lower() in ("1", "true", "yes")
+        self.upload_generated = upload_generated
 
     def list(self) -> list[str]:
-        """Names of every benchmark that ``load`` can return (stored or generatable)."""
+        """Names of every benchmark that ``load`` can return (stored, in the mirror or generatable)."""
         names = set(GENERATORS) | set(self._stored(EMBEDDED_DIR)) | set(self._stored(self.cache_dir))
+        if self.mirror is not None:
+            try:
+                names |= set(self.mirror.list())
+            except BlackboxError as error:
+                logger.warning("not listing the mirror: %s", error)
         return sorted(names)
 
     def path(self, name: str) -> Path:
@@ -61,13 +99,15 @@ class BlackboxRepository:
         return self.cache_dir / name
 
     def load(self, name: str, *, verify: bool = True) -> Blackbox:
-        """The benchmark ``name``; generated into the cache first if it is not stored yet."""
+        """The benchmark ``name``; downloaded from the mirror or generated into the cache if not stored yet."""
         path = self.path(name)
-        if not (path / METADATA_FILE).is_file():
+        if not (path / METADATA_FILE).is_file() and not self._download_from_mirror(name):
             if name not in GENERATORS:
                 raise BlackboxError(f"unknown benchmark {name!r}; available: {', '.join(self.list()) or 'none'}")
             logger.info("benchmark %r is not in the cache %s; generating it", name, self.cache_dir)
-            self.generate(name)
+            written = self.generate(name)
+            if self.mirror is not None and self.upload_generated:
+                self._upload_generated(written)
         return read_blackbox(path, verify=verify)
 
     def generate(self, name: str, source_path: Path | str | None = None) -> list[str]:
@@ -87,6 +127,44 @@ class BlackboxRepository:
         if (EMBEDDED_DIR / blackbox.name / METADATA_FILE).is_file():
             raise BlackboxError(f"{blackbox.name!r} is an embedded benchmark; choose another name")
         return write_blackbox(self.cache_dir / blackbox.name, blackbox)
+
+    def upload(self, name: str) -> str:
+        """Upload the stored benchmark ``name`` to the mirror; returns its URL."""
+        if self.mirror is None:
+            raise BlackboxError(f"no mirror configured; pass mirror='s3://bucket/prefix' or set {MIRROR_ENV}")
+        path = self.path(name)
+        if not (path / METADATA_FILE).is_file():
+            raise BlackboxError(f"{name!r} is not stored in {self.cache_dir}; load or generate it first")
+        return self.mirror.upload(path, name)
+
+    def _download_from_mirror(self, name: str) -> bool:
+        """Download ``name`` from the mirror into the cache; False if there is no mirror or it lacks ``name``.
+
+        An unreachable mirror is skipped with a warning when a generator can build ``name`` instead.
+        """
+        if self.mirror is None:
+            return False
+        try:
+            if not self.mirror.exists(name):
+                return False
+            logger.info("benchmark %r is not in the cache %s; downloading it from %s", name, self.cache_dir,
+                        self.mirror.url)
+            self.mirror.download(name, self.cache_dir)
+        except ChecksumError:
+            raise
+        except BlackboxError as error:
+            if name not in GENERATORS:
+                raise
+            logger.warning("%s; generating %r instead", error, name)
+            return False
+        return True
+
+    def _upload_generated(self, names: list[str]) -> None:
+        for name in names:
+            try:
+                self.upload(name)
+            except BlackboxError as error:  # the benchmark is in the cache all the same
+                logger.warning("generated %r but could not upload it: %s", name, error)
 
     @staticmethod
     def _stored(directory: Path) -> list[str]:

@@ -12,10 +12,12 @@ gives ``--max_wallclock_time`` or another stop criterion).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from blackbox_repository import Blackbox, BlackboxRepository
+from blackbox_repository import BlackboxBase, BlackboxRepository
+from blackbox_repository.surrogate import SURROGATES, SurrogateBlackbox
 from experiments.errors import ExperimentError
 
 #: Simulated seconds per run on sklearn-mlp-digits. Per-epoch runtimes have a median of ~8 ms and a
@@ -38,6 +40,11 @@ class BenchmarkDefinition:
         n_workers: simulated parallel workers.
         max_wallclock_time: simulated seconds per run (None: the user must give a stop criterion).
         description: one line for humans.
+        surrogate: wrap the table in this surrogate (``knn``, ``random_forest``, ``xgboost``, ``mlp``) so
+            that methods may propose any configuration of the space; None: the table as it is.
+        surrogate_kwargs: arguments of the surrogate, e.g. ``{"n_neighbors": 1}``.
+        restrict_configurations: methods draw new configurations only from the tabulated ones (the
+            alternative to a surrogate: results then depend on the data alone, not on a model).
     """
 
     blackbox: str
@@ -47,8 +54,34 @@ class BenchmarkDefinition:
     n_workers: int = DEFAULT_N_WORKERS
     max_wallclock_time: float | None = None
     description: str = ""
+    surrogate: str | None = None
+    surrogate_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    restrict_configurations: bool = False
 
-    def resolve(self, blackbox: Blackbox) -> BenchmarkDefinition:
+    def __post_init__(self) -> None:
+        if self.surrogate is not None and self.surrogate not in SURROGATES:
+            raise ExperimentError(f"unknown surrogate {self.surrogate!r}; choose one of {', '.join(SURROGATES)}")
+        if self.surrogate is not None and self.restrict_configurations:
+            raise ExperimentError(
+                f"benchmark {self.blackbox!r}: choose either a surrogate or restrict_configurations, not both"
+            )
+
+    def open(self, repository: BlackboxRepository) -> BlackboxBase:
+        """The benchmark to simulate: the repository's blackbox, wrapped in the surrogate if one is set."""
+        blackbox = repository.load(self.blackbox)
+        if self.surrogate is None:
+            if self.restrict_configurations and blackbox.tabulated_configs is None:
+                raise ExperimentError(
+                    f"benchmark {self.blackbox!r} has no table of configurations to restrict methods to"
+                )
+            return blackbox
+        if blackbox.tabulated_configs is None:
+            raise ExperimentError(f"benchmark {self.blackbox!r} is not a table; it needs no surrogate")
+        return SurrogateBlackbox(
+            blackbox, self.surrogate, seed=0, cache_dir=repository.cache_dir, **dict(self.surrogate_kwargs)
+        )
+
+    def resolve(self, blackbox: BlackboxBase) -> BenchmarkDefinition:
         """A copy with metric, mode and max_t filled in from ``blackbox`` and checked against it."""
         metric = self.metric or blackbox.metric
         if metric not in blackbox.objective_names:
@@ -70,7 +103,9 @@ class BenchmarkDefinition:
         return dataclasses.replace(self, metric=metric, mode=objective_mode, max_t=int(max_t))
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["surrogate_kwargs"] = dict(self.surrogate_kwargs)
+        return data
 
 
 BENCHMARKS: dict[str, BenchmarkDefinition] = {
@@ -84,6 +119,58 @@ BENCHMARKS: dict[str, BenchmarkDefinition] = {
         description="scikit-learn MLP on digits: 1,280-configuration grid, 3 seeds, 30 epochs (embedded)",
     ),
 }
+
+
+#: Published simulation defaults (Syne Tune's benchmark definitions and ``source_formats.md``).
+NAS201_DATASETS = {"cifar10": (4, 5 * 3600.0), "cifar100": (4, 6 * 3600.0), "ImageNet16-120": (8, 8 * 3600.0)}
+FCNET_DATASETS = ("protein", "naval", "parkinsons", "slice")
+LCBENCH_DATASETS = (
+    "APSFailure", "Amazon_employee_access", "Australian", "Fashion-MNIST", "KDDCup09_appetency", "MiniBooNE",
+    "adult", "airlines", "albert", "bank-marketing", "blood-transfusion-service-center", "car", "christine",
+    "cnae-9", "connect-4", "covertype", "credit-g", "dionis", "fabert", "helena", "higgs", "jannis", "jasmine",
+    "jungle_chess_2pcs_raw_endgame_complete", "kc1", "kr-vs-kp", "mfeat-factors", "nomao", "numerai28.6",
+    "phoneme", "segment", "shuttle", "sylvine", "vehicle", "volkert",
+)  # fmt: skip
+
+for _dataset, (_workers, _budget) in NAS201_DATASETS.items():
+    BENCHMARKS[f"nas201-{_dataset}"] = BenchmarkDefinition(
+        blackbox=f"nas201-{_dataset}",
+        metric="valid_error",
+        mode="min",
+        max_t=200,
+        n_workers=_workers,
+        max_wallclock_time=_budget,
+        description=f"NASBench-201 on {_dataset}: 15,625 cells, 200 epochs, 3 seeds (some runs missing)",
+    )
+for _dataset in FCNET_DATASETS:
+    BENCHMARKS[f"fcnet-{_dataset}"] = BenchmarkDefinition(
+        blackbox=f"fcnet-{_dataset}",
+        metric="valid_loss",
+        mode="min",
+        max_t=100,
+        n_workers=4,
+        max_wallclock_time=3600.0,
+        description=f"FCNet on {_dataset}: 62,208-configuration grid, 100 epochs, 4 seeds",
+    )
+for _dataset in LCBENCH_DATASETS:
+    BENCHMARKS[f"lcbench-{_dataset}"] = BenchmarkDefinition(
+        blackbox=f"lcbench-{_dataset}",
+        metric="val_accuracy",
+        mode="max",
+        max_t=50,
+        n_workers=4,
+        max_wallclock_time=7200.0,
+        description=f"LCBench on {_dataset}: 2,000 sampled configurations, 50 epochs, 1-nearest-neighbour surrogate",
+        surrogate="knn",
+        surrogate_kwargs={"n_neighbors": 1},
+    )
+    BENCHMARKS[f"lcbench-{_dataset}-restricted"] = dataclasses.replace(
+        BENCHMARKS[f"lcbench-{_dataset}"],
+        description=f"LCBench on {_dataset}: methods draw only the 2,000 tabulated configurations",
+        surrogate=None,
+        surrogate_kwargs={},
+        restrict_configurations=True,
+    )
 
 
 def available_benchmarks(repository: BlackboxRepository | None = None) -> list[str]:

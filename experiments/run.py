@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from blackbox_repository import Blackbox, BlackboxError, BlackboxRepository
+from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from blackbox_repository.storage import read_metadata as read_blackbox_metadata
 from experiments import store
 from experiments.benchmarks import BenchmarkDefinition, get_benchmark
@@ -270,19 +270,39 @@ def run_experiment(
     return ExperimentSummary(benchmark, definition, experiment_tag, results_dir, ordered)
 
 
-def load_benchmark(name: str, repository: BlackboxRepository | None = None) -> tuple[BenchmarkDefinition, Blackbox]:
-    """The benchmark's definition (resolved against its blackbox) and the blackbox (checksums verified)."""
+def load_benchmark(
+    name: str, repository: BlackboxRepository | None = None
+) -> tuple[BenchmarkDefinition, BlackboxBase]:
+    """The benchmark's definition (resolved against its blackbox) and the blackbox to simulate
+    (checksums verified; wrapped in its surrogate if the definition names one)."""
     repository = repository or BlackboxRepository()
     definition = get_benchmark(name, repository)
-    blackbox = repository.load(definition.blackbox)
+    blackbox = definition.open(repository)
     return definition.resolve(blackbox), blackbox
 
 
-def build_method(name: str, blackbox: Blackbox, definition: BenchmarkDefinition, *, seed: int) -> Scheduler:
+def build_method(name: str, blackbox: BlackboxBase, definition: BenchmarkDefinition, *, seed: int) -> Scheduler:
     """The registered method ``name`` for a resolved benchmark definition."""
-    return make_method(
-        name, space=blackbox.space, metric=definition.metric, mode=definition.mode, max_t=definition.max_t, seed=seed
-    )
+    options: dict[str, Any] = {}
+    if definition.restrict_configurations:
+        options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
+    try:
+        return make_method(
+            name,
+            space=blackbox.space,
+            metric=definition.metric,
+            mode=definition.mode,
+            max_t=definition.max_t,
+            seed=seed,
+            **options,
+        )
+    except TypeError as error:
+        if options and "restrict_configurations" in str(error):
+            raise ExperimentError(
+                f"method {name!r} cannot be restricted to tabulated configurations; use a benchmark "
+                "definition with a surrogate instead"
+            ) from None
+        raise
 
 
 def show_schedule(
@@ -302,7 +322,7 @@ def show_schedule(
 
 
 def _execute(
-    context: _Context, tasks: list[_Task], blackbox: Blackbox, jobs: int, progress: bool | None
+    context: _Context, tasks: list[_Task], blackbox: BlackboxBase, jobs: int, progress: bool | None
 ) -> list[tuple[_Task, dict[str, Any]]]:
     """Run ``tasks`` (in this process if ``jobs == 1``); returns (task, metadata) in task order."""
     done: dict[int, dict[str, Any]] = {}
@@ -327,16 +347,16 @@ def _execute(
     return [(task, done[i]) for i, task in enumerate(tasks)]
 
 
-_BLACKBOXES: dict[tuple[Path, str], Blackbox] = {}
+_BLACKBOXES: dict[tuple[Path, str], BlackboxBase] = {}
 
 
-def _run_task(context: _Context, task: _Task, blackbox: Blackbox | None = None) -> dict[str, Any]:
+def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = None) -> dict[str, Any]:
     """Simulate one (method, seed) run and store it; returns its metadata."""
     definition = context.definition
     if blackbox is None:  # in a worker process: load once per process
-        key = (context.cache_dir, definition.blackbox)
+        key = (context.cache_dir, context.benchmark)
         if key not in _BLACKBOXES:
-            _BLACKBOXES[key] = BlackboxRepository(context.cache_dir).load(definition.blackbox)
+            _BLACKBOXES[key] = definition.open(BlackboxRepository(context.cache_dir))
         blackbox = _BLACKBOXES[key]
     scheduler = build_method(task.method, blackbox, definition, seed=task.seeds.method_seed)
     started_at = _now()
@@ -405,6 +425,9 @@ def _settings(context: _Context, task: _Task) -> dict[str, Any]:
             "metric": definition.metric,
             "mode": definition.mode,
             "max_t": definition.max_t,
+            "surrogate": definition.surrogate,
+            "surrogate_kwargs": dict(definition.surrogate_kwargs),
+            "restrict_configurations": definition.restrict_configurations,
             "n_workers": context.n_workers,
             "stop": dataclasses.asdict(context.stop),
             "decision_overhead": context.decision_overhead,

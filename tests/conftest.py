@@ -10,6 +10,13 @@ from blackbox_repository import Blackbox, Objective
 from searchspace import Categorical, Grid, SearchSpace
 
 
+@pytest.fixture(autouse=True)
+def no_user_mirror(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never reach a developer's own S3 mirror; mirror tests start their own server."""
+    monkeypatch.delenv("HPO_BLACKBOX_MIRROR", raising=False)
+    monkeypatch.delenv("HPO_BLACKBOX_MIRROR_UPLOAD", raising=False)
+
+
 def make_table(
     metric: np.ndarray,
     runtime: np.ndarray,
