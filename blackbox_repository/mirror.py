@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 
 from blackbox_repository.atomic import sha256_file, write_directory_atomic
 from blackbox_repository.errors import BlackboxError, ChecksumError
-from blackbox_repository.storage import DATA_FILES, METADATA_FILE, _write_stamp, verify_checksums
+from blackbox_repository.storage import DATA_FILES, METADATA_FILE, verify_checksums, write_verified_stamp
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ class S3Mirror:
                                 f"{url}/{file} is corrupt in the mirror (sha256 {actual[:12]}…, expected "
                                 f"{sha[:12]}…); nothing was written, upload {name!r} again"
                             )
-                _write_stamp(tmp, files)  # verified just now: loading need not hash again
+                write_verified_stamp(tmp, files)  # verified just now: loading need not hash again
 
             write_directory_atomic(target, fill)
         logger.info("downloaded %s to %s", url, target)

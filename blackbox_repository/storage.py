@@ -46,7 +46,7 @@ def write_blackbox(directory: Path | str, blackbox: Blackbox) -> Path:
         metadata = _metadata_json(blackbox)
         metadata["files"] = {name: sha256_file(tmp / name) for name in DATA_FILES}
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, indent=1, default=_json_default))
-        _write_stamp(tmp, metadata["files"])
+        write_verified_stamp(tmp, metadata["files"])
 
     write_directory_atomic(directory, fill)
     logger.info("wrote benchmark %r to %s", blackbox.name, directory)
@@ -132,7 +132,8 @@ def _read_stamp(directory: Path) -> dict[str, list]:
         return {}
 
 
-def _write_stamp(directory: Path, files: dict[str, str]) -> None:
+def write_verified_stamp(directory: Path, files: dict[str, str]) -> None:
+    """Record that the files of ``directory`` match ``files`` (name → SHA-256) as of now."""
     stamp = {}
     for name, sha in files.items():
         stat = (directory / name).stat()
