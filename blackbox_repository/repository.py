@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from blackbox_repository.blackbox import Blackbox
+from blackbox_repository.blackbox import Blackbox, BlackboxBase
 from blackbox_repository.errors import BlackboxError, ChecksumError
 from blackbox_repository.storage import METADATA_FILE, read_blackbox, write_blackbox
 
@@ -32,6 +32,7 @@ CACHE_ENV = "HPO_BLACKBOX_CACHE"
 MIRROR_ENV = "HPO_BLACKBOX_MIRROR"
 MIRROR_UPLOAD_ENV = "HPO_BLACKBOX_MIRROR_UPLOAD"
 EMBEDDED_DIR = Path(__file__).parent / "data"
+YAHPO_PREFIX = "yahpo-"
 
 #: ``generator(source_path)`` yields benchmarks converted from the original files: from a local copy
 #: at ``source_path`` if given, otherwise downloaded.
@@ -98,8 +99,16 @@ class BlackboxRepository:
             return embedded
         return self.cache_dir / name
 
-    def load(self, name: str, *, verify: bool = True) -> Blackbox:
-        """The benchmark ``name``; downloaded from the mirror or generated into the cache if not stored yet."""
+    def load(self, name: str, *, verify: bool = True) -> BlackboxBase:
+        """The benchmark ``name``; downloaded from the mirror or generated into the cache if not stored yet.
+
+        ``yahpo-<scenario>-<instance>`` names are YAHPO Gym surrogates, evaluated on demand (their model
+        files are read from ``$HPO_YAHPO_DATA`` or downloaded beside the cache).
+        """
+        if name.startswith(YAHPO_PREFIX):
+            from blackbox_repository.yahpo import load_yahpo  # not at the top: yahpo imports this module
+
+            return load_yahpo(name)
         path = self.path(name)
         if not (path / METADATA_FILE).is_file() and not self._download_from_mirror(name):
             if name not in GENERATORS:

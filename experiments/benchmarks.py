@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blackbox_repository import BlackboxBase, BlackboxRepository
+from blackbox_repository.repository import YAHPO_PREFIX
 from blackbox_repository.surrogate import SURROGATES, SurrogateBlackbox
 from experiments.errors import ExperimentError
 
@@ -179,13 +180,26 @@ def available_benchmarks(repository: BlackboxRepository | None = None) -> list[s
     return sorted(set(BENCHMARKS) | set(repository.list()))
 
 
+#: Defaults of YAHPO scenarios (``yahpo-<scenario>-<instance>``): workers and simulated seconds. lcbench
+#: follows LCBench's published definition; other scenarios have no published budget here, so a run
+#: needs ``--max_wallclock_time`` or another stop criterion.
+YAHPO_DEFAULTS: dict[str, tuple[int, float | None]] = {"lcbench": (4, 7200.0)}
+
+
 def get_benchmark(name: str, repository: BlackboxRepository | None = None) -> BenchmarkDefinition:
     """The definition of ``name``; a blackbox without one gets defaults; unknown names list the valid ones."""
     if name in BENCHMARKS:
         return BENCHMARKS[name]
+    if name.startswith(YAHPO_PREFIX):
+        scenario = name[len(YAHPO_PREFIX) :].partition("-")[0]
+        n_workers, budget = YAHPO_DEFAULTS.get(scenario, (DEFAULT_N_WORKERS, None))
+        return BenchmarkDefinition(
+            blackbox=name, n_workers=n_workers, max_wallclock_time=budget, description=f"YAHPO Gym {scenario} surrogate"
+        )
     repository = repository or BlackboxRepository()
     if name in repository.list():
         return BenchmarkDefinition(blackbox=name, description=f"blackbox {name!r} with default settings")
     raise ExperimentError(
-        f"unknown benchmark {name!r}; available: {', '.join(available_benchmarks(repository)) or 'none'}"
+        f"unknown benchmark {name!r}; available: {', '.join(available_benchmarks(repository)) or 'none'}, "
+        f"and YAHPO Gym surrogates as {YAHPO_PREFIX}<scenario>-<instance> (e.g. yahpo-lcbench-3945)"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -77,6 +77,10 @@ class RandomSearcher(Searcher):
                 return config
         return self._first_unseen()
 
+    def _with_inactive_none(self, key: tuple) -> tuple:
+        config = dict(zip(self._names, key))
+        return tuple(value if self.space.is_active(name, config) else None for name, value in config.items())
+
     def _suggest_candidate(self) -> Config | None:
         """Uniform with replacement, or a seeded permutation walked in order (without replacement)."""
         candidates = self._candidates
@@ -103,7 +107,10 @@ class RandomSearcher(Searcher):
         if self._space_size is None:
             return None
         domains = [self.space[name].values() for name in self._names]
-        unseen = [key for key in itertools.product(*domains) if key not in self._seen]
+        keys: Iterable[tuple] = itertools.product(*domains)
+        if self.space.conditions:  # inactive values are None: many products are one configuration
+            keys = dict.fromkeys(self._with_inactive_none(key) for key in keys)
+        unseen = [key for key in keys if key not in self._seen]
         if not unseen:
             return None
         key = unseen[int(self._rng.integers(len(unseen)))]

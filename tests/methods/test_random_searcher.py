@@ -58,3 +58,19 @@ def test_schedulers_pass_the_restriction_on(method):
             break
         started.append(suggestion.config)
     assert sorted(map(str, started)) == sorted(map(str, TABLE))
+
+
+@pytest.mark.parametrize("rejections", [1000, 0])  # 0: every proposal comes from the exhaustive fallback
+def test_exhausting_a_conditional_finite_space_proposes_only_valid_configurations(rejections, monkeypatch):
+    from searchspace import Condition, Grid
+
+    monkeypatch.setattr(RandomSearcher, "_MAX_REJECTIONS", rejections)
+    space = SearchSpace(
+        {"booster": Categorical(("tree", "linear")), "depth": Grid((1, 2, 3))},
+        conditions=[Condition("depth", "booster", ("tree",))],
+    )
+    proposed = drain(RandomSearcher(space, seed=0))
+    assert len(proposed) == space.size == 4
+    for config in proposed:
+        space.validate(config)
+    assert {"booster": "linear", "depth": None} in proposed
