@@ -6,9 +6,7 @@ downloads.
 
 from __future__ import annotations
 
-import os
 import platform
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -25,19 +23,12 @@ from blackbox_repository.yahpo import (
 )
 from blackbox_repository.yahpo.scenarios import SCENARIOS
 from searchspace import Float, Integer, SearchSpaceError
+from tests.blackbox_repository.conftest import SHARED
 
-SHARED = Path(os.environ.get("HPO_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared")
 REFERENCE_SCENARIOS = ("lcbench", "iaml_glmnet", "rbv2_rpart", "rbv2_xgboost")
 
 
-@pytest.fixture(autouse=True)
-def yahpo_data(monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = SHARED / "yahpo_data"
-    if not data.is_dir():
-        pytest.skip(f"no shared YAHPO data at {data} (set HPO_SHARED_DIR to the directory holding yahpo_data)")
-    monkeypatch.setenv("HPO_YAHPO_DATA", str(data))
-    monkeypatch.setenv("HPO_YAHPO_URL", "file:///nonexistent/yahpo-tests-never-download")
-    return data
+pytestmark = pytest.mark.usefixtures("yahpo_data")
 
 
 def reference(scenario: str) -> tuple[pd.DataFrame, pd.DataFrame]:

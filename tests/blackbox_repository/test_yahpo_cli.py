@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,19 +13,11 @@ import pytest
 from blackbox_repository import load_blackbox
 from blackbox_repository.evaluate import main
 from blackbox_repository.yahpo import YahpoScenario
+from tests.blackbox_repository.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("HPO_SHARED_DIR") or ROOT.parent / "shared")
 
-
-@pytest.fixture(autouse=True)
-def yahpo_data(monkeypatch: pytest.MonkeyPatch) -> Path:
-    data = SHARED / "yahpo_data"
-    if not data.is_dir():
-        pytest.skip(f"no shared YAHPO data at {data} (set HPO_SHARED_DIR to the directory holding yahpo_data)")
-    monkeypatch.setenv("HPO_YAHPO_DATA", str(data))
-    monkeypatch.setenv("HPO_YAHPO_URL", "file:///nonexistent/yahpo-tests-never-download")
-    return data
+pytestmark = pytest.mark.usefixtures("yahpo_data")
 
 
 def write_inputs(scenario: str, path: Path) -> pd.DataFrame:
