@@ -23,3 +23,6 @@ __all__ = [
     "register_generator",
     "write_blackbox",
 ]
+
+# registers the converters of NASBench-201, FCNet and LCBench (imported last: they use the repository)
+from blackbox_repository import converters  # noqa: E402, F401

@@ -217,7 +217,8 @@ class Blackbox(BlackboxBase):
         return len(self.configs)
 
     def config(self, row: int) -> dict[str, Any]:
-        return {name: _plain(value) for name, value in self.configs.iloc[row].items()}
+        """The configuration of ``row``, with each value in its column's own type."""
+        return {name: _plain(self.configs[name].iat[row]) for name in self.space.names}
 
     def index_of(self, config: Mapping[str, Any]) -> int:
         """Row of a tabulated configuration; a clear error if the configuration is not in the table."""

@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from blackbox_repository.blackbox import Blackbox, BlackboxBase
 from blackbox_repository.errors import BlackboxError, ChecksumError
@@ -34,14 +34,14 @@ MIRROR_UPLOAD_ENV = "HPO_BLACKBOX_MIRROR_UPLOAD"
 EMBEDDED_DIR = Path(__file__).parent / "data"
 YAHPO_PREFIX = "yahpo-"
 
-#: ``generator(source_path)`` yields benchmarks converted from the original files: from a local copy
-#: at ``source_path`` if given, otherwise downloaded.
-Generator = Callable[[Path | None], Iterator[Blackbox]]
+#: ``generator(source_path, *, cache_dir, **options)`` yields benchmarks converted from the original
+#: files: from a local copy at ``source_path`` if given, otherwise downloaded into ``<cache_dir>/sources``.
+Generator = Callable[..., Iterator[Blackbox]]
 GENERATORS: dict[str, Generator] = {}
 
 
 def register_generator(names: str | Iterable[str], generator: Generator) -> None:
-    """Make ``names`` loadable: ``generator(source_path)`` builds them the first time one is asked for."""
+    """Make ``names`` loadable: ``generator(source_path, cache_dir=...)`` builds them when first asked for."""
     for name in [names] if isinstance(names, str) else names:
         GENERATORS[name] = generator
 
@@ -114,21 +114,48 @@ class BlackboxRepository:
             if name not in GENERATORS:
                 raise BlackboxError(f"unknown benchmark {name!r}; available: {', '.join(self.list()) or 'none'}")
             logger.info("benchmark %r is not in the cache %s; generating it", name, self.cache_dir)
-            written = self.generate(name)
-            if self.mirror is not None and self.upload_generated:
-                self._upload_generated(written)
+            self.generate(name)
         return read_blackbox(path, verify=verify)
 
-    def generate(self, name: str, source_path: Path | str | None = None) -> list[str]:
-        """Convert the original files behind ``name`` into the cache; returns every benchmark written."""
+    def generate(
+        self,
+        name: str,
+        source_path: Path | str | None = None,
+        *,
+        on_written: Callable[[Blackbox, Path], None] | None = None,
+        **options: Any,
+    ) -> list[str]:
+        """Convert the original files behind ``name`` into the cache; returns every benchmark written.
+
+        Downloads go to ``<cache>/sources``; ``options`` are passed to the generator (e.g. ``urls``,
+        ``progress``); ``on_written(blackbox, directory)`` is called as each benchmark is stored.
+        """
         if name not in GENERATORS:
             raise BlackboxError(f"no converter for {name!r}; converters exist for: {', '.join(sorted(GENERATORS))}")
-        written = []
-        for blackbox in GENERATORS[name](Path(source_path) if source_path is not None else None):
-            self.store(blackbox)
-            written.append(blackbox.name)
+        written = self.generate_from(GENERATORS[name], source_path, on_written=on_written, **options)
         if name not in written:
-            raise BlackboxError(f"the converter for {name!r} did not produce it (it wrote {written})")
+            raise BlackboxError(f"the converter for {name!r} did not produce it (it wrote {', '.join(written)})")
+        return written
+
+    def generate_from(
+        self,
+        generator: Generator,
+        source_path: Path | str | None = None,
+        *,
+        on_written: Callable[[Blackbox, Path], None] | None = None,
+        **options: Any,
+    ) -> list[str]:
+        """Store every benchmark ``generator`` yields (uploading them if so configured); returns their names."""
+        source = Path(source_path) if source_path is not None else None
+        written = []
+        for blackbox in generator(source, cache_dir=self.cache_dir, **options):
+            directory = self.store(blackbox)
+            written.append(blackbox.name)
+            if on_written is not None:
+                on_written(blackbox, directory)
+            del blackbox  # one converted benchmark in memory at a time
+        if self.mirror is not None and self.upload_generated:
+            self._upload_generated(written)
         return written
 
     def store(self, blackbox: Blackbox) -> Path:

@@ -88,6 +88,12 @@ class SearchSpace(Mapping[str, Domain]):
                 f"unknown hyperparameter {name!r}; available: {', '.join(self._domains)}"
             ) from None
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._domains
+
+    def get(self, name: str, default: Domain | None = None) -> Domain | None:
+        return self._domains.get(name, default)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._domains)
 

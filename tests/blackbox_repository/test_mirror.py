@@ -162,7 +162,7 @@ def test_generated_benchmarks_are_uploaded_when_asked(
 ) -> None:
     rng = np.random.default_rng(1)
 
-    def generator(source_path):
+    def generator(source_path, **options):
         for name in ("gen-a", "gen-b"):  # one source file, two benchmarks
             yield make_table(rng.uniform(size=(3, 1, 2)), np.ones((3, 1, 2)), name=name)
 
@@ -266,7 +266,8 @@ def test_unreachable_endpoint_and_missing_credentials(
     assert "not listing the mirror" in caplog.text
     with pytest.raises(BlackboxError, match="cannot reach"):
         repository.load("tiny")
-    monkeypatch.setitem(GENERATORS, "tiny", lambda source_path: iter([read_blackbox(small(tmp_path / "src"))]))
+    stored = small(tmp_path / "src")
+    monkeypatch.setitem(GENERATORS, "tiny", lambda source_path, **options: iter([read_blackbox(stored)]))
     caplog.clear()
     with caplog.at_level(logging.WARNING):
         assert repository.load("tiny").name == "tiny"  # a generator can build it: the mirror is skipped
