@@ -14,17 +14,16 @@ written goes to stdout; an error is one line ``error: ...`` on stderr and exit s
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 
 from blackbox_repository.blackbox import Blackbox
+from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.converters import FAMILIES, family_of
 from blackbox_repository.errors import BlackboxError
 from blackbox_repository.repository import BlackboxRepository
@@ -77,15 +76,10 @@ def _summary(blackbox: Blackbox, path: Path) -> str:
     )
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; returns the exit status."""
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m blackbox_repository.convert",
         description="Convert the original files of a benchmark (all benchmarks of that file) into the cache.",
         allow_abbrev=False,

@@ -26,12 +26,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
 import numpy as np
 import pandas as pd
 
 from blackbox_repository.atomic import atomic_path
+from blackbox_repository.cli import EXIT_BAD_INPUT, OneLineErrorParser
 from blackbox_repository.errors import BlackboxError
 from blackbox_repository.repository import BlackboxRepository
 from blackbox_repository.yahpo.blackbox import is_yahpo_name, parse_yahpo_name
@@ -41,18 +41,12 @@ from searchspace import SearchSpaceError
 
 logger = logging.getLogger(__name__)
 
-EXIT_BAD_INPUT = 2
 
 
-class _Parser(argparse.ArgumentParser):
-    """Argument errors as one line, like every other bad input."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m blackbox_repository.evaluate",
         description="Evaluate a benchmark on every row of a CSV of configurations.",
     )

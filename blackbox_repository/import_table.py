@@ -25,18 +25,18 @@ Command line::
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from blackbox_repository.blackbox import MODES, Blackbox, Objective
+from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.errors import BlackboxError
 from blackbox_repository.repository import BlackboxRepository
 from searchspace import Categorical, Grid, SearchSpace, SearchSpaceError
@@ -335,15 +335,10 @@ def _python(value: Any) -> Any:
 # Command line ------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: import FILE into the benchmark cache and print a one-line summary."""
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m blackbox_repository.import_table",
         description="Import a long table (one row per configuration, seed and fidelity) as a benchmark.",
         allow_abbrev=False,

@@ -22,7 +22,6 @@ Command line::
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
@@ -31,11 +30,12 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from tqdm.auto import tqdm
 
 from blackbox_repository.atomic import sha256_file, write_directory_atomic
+from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.errors import BlackboxError, ChecksumError
 from blackbox_repository.storage import DATA_FILES, METADATA_FILE, verify_checksums, write_verified_stamp
 
@@ -326,17 +326,12 @@ def _one_line(error: BaseException) -> str:
 # Command line ------------------------------------------------------------------------------------
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see --help)", file=sys.stderr)
-        sys.exit(2)
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: list, upload or download benchmarks of an S3 mirror; returns the exit code."""
     from blackbox_repository.repository import MIRROR_ENV, BlackboxRepository
 
-    parser = _Parser(
+    parser = OneLineErrorParser(
         prog="python -m blackbox_repository.mirror",
         description="Keep converted benchmarks in an S3 mirror (s3://bucket/prefix). Endpoint: AWS_ENDPOINT_URL_S3 "
         "or AWS_ENDPOINT_URL; credentials: the standard AWS chain.",

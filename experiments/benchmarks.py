@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from blackbox_repository import BlackboxBase, BlackboxRepository
+from blackbox_repository.converters.lcbench import DATASET_NAMES as LCBENCH_DATASETS
 from blackbox_repository.repository import YAHPO_PREFIX
 from blackbox_repository.surrogate import SURROGATES, SurrogateBlackbox
 from experiments.errors import ExperimentError
@@ -125,13 +126,6 @@ BENCHMARKS: dict[str, BenchmarkDefinition] = {
 #: Published simulation defaults (Syne Tune's benchmark definitions and ``source_formats.md``).
 NAS201_DATASETS = {"cifar10": (4, 5 * 3600.0), "cifar100": (4, 6 * 3600.0), "ImageNet16-120": (8, 8 * 3600.0)}
 FCNET_DATASETS = ("protein", "naval", "parkinsons", "slice")
-LCBENCH_DATASETS = (
-    "APSFailure", "Amazon_employee_access", "Australian", "Fashion-MNIST", "KDDCup09_appetency", "MiniBooNE",
-    "adult", "airlines", "albert", "bank-marketing", "blood-transfusion-service-center", "car", "christine",
-    "cnae-9", "connect-4", "covertype", "credit-g", "dionis", "fabert", "helena", "higgs", "jannis", "jasmine",
-    "jungle_chess_2pcs_raw_endgame_complete", "kc1", "kr-vs-kp", "mfeat-factors", "nomao", "numerai28.6",
-    "phoneme", "segment", "shuttle", "sylvine", "vehicle", "volkert",
-)  # fmt: skip
 
 for _dataset, (_workers, _budget) in NAS201_DATASETS.items():
     BENCHMARKS[f"nas201-{_dataset}"] = BenchmarkDefinition(
