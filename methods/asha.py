@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -68,6 +68,7 @@ class ASHA(Scheduler):
             one more than the number of rung levels).
         rung_system_per_bracket: trials compete only within their own bracket.
         restrict_configurations: if given, new trials are drawn only from these configurations.
+        points_to_evaluate: configurations to start first (default: the midpoint of the space).
         searcher: proposes new configurations (default: uniform random, no duplicates).
     """
 
@@ -87,6 +88,7 @@ class ASHA(Scheduler):
         brackets: int | None = 1,
         rung_system_per_bracket: bool = False,
         restrict_configurations: Sequence[Config] | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
         if rule not in RULES:
@@ -117,7 +119,9 @@ class ASHA(Scheduler):
                 f"The value of `brackets` is {brackets}, but must be between 1 and {len(self.levels) + 1} "
                 f"(one more than the number of rung levels {self.levels} below max_t={max_t})"
             )
-        self.searcher = searcher or RandomSearcher(space, seed=seed, restrict_configurations=restrict_configurations)
+        self.searcher = searcher or RandomSearcher(
+            space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
+        )
         self.pauses_trials = rule == "promotion"
         ratio = reduction_factor if reduction_factor is not None else 3
         self.bracket_probabilities = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
 from methods.searchers import RandomSearcher, Searcher
@@ -13,7 +14,8 @@ class RandomSearch(Scheduler):
     """Runs configurations drawn by a searcher (default: uniform random) to ``max_t``, never stopping.
 
     ``allow_duplicates`` and ``restrict_configurations`` (only these configurations, e.g. those a
-    table has data for) are passed to the default ``RandomSearcher``.
+    table has data for) and ``points_to_evaluate`` (default: the midpoint first) are passed to the
+    default ``RandomSearcher``.
     """
 
     def __init__(
@@ -26,6 +28,7 @@ class RandomSearch(Scheduler):
         seed: int = 0,
         allow_duplicates: bool = False,
         restrict_configurations: Sequence[Config] | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
         self.space = space
@@ -35,7 +38,11 @@ class RandomSearch(Scheduler):
         self.seed = seed
         self.allow_duplicates = allow_duplicates
         self.searcher = searcher or RandomSearcher(
-            space, seed=seed, allow_duplicates=allow_duplicates, restrict_configurations=restrict_configurations
+            space,
+            seed=seed,
+            allow_duplicates=allow_duplicates,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
         )
         self._to_end = Decision(Action.CONTINUE, max_t)
 

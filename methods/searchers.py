@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,10 @@ class RandomSearcher(Searcher):
             configurations depends on it, so it is fixed, not tuned per run).
         restrict_configurations: if given, only these configurations are proposed (e.g. the
             configurations a tabulated benchmark has data for); each must lie in ``space``.
+        points_to_evaluate: configurations proposed first, in order; a partial one is completed with
+            the midpoint of the space (``complete_config``). Default (None): the midpoint of the space
+            first, as a sensible default is often near it; ``[]``: none. With
+            ``restrict_configurations`` the default is none and given points must be candidates.
     """
 
     _MAX_REJECTIONS = 1000
@@ -47,6 +52,7 @@ class RandomSearcher(Searcher):
         allow_duplicates: bool = False,
         batch_size: int = 256,
         restrict_configurations: Sequence[Config] | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.space = space
         self.allow_duplicates = allow_duplicates
@@ -61,8 +67,26 @@ class RandomSearcher(Searcher):
             self._candidates = _checked_candidates(space, restrict_configurations)
             self._order: list[int] = []
             self._next = 0
+        if points_to_evaluate is None:
+            points_to_evaluate = [] if self._candidates is not None else [space.midpoint()]
+        self._points = [complete_config(space, point) for point in points_to_evaluate]
+        if self._candidates is not None:
+            keys = {self._key(candidate) for candidate in self._candidates}
+            for point in self._points:
+                if self._key(point) not in keys:
+                    raise ValueError(f"point to evaluate {point} is not one of the restricted configurations")
+        self._points.reverse()
+
+    def _key(self, config: Mapping[str, Any]) -> tuple:
+        return tuple(config[name] for name in self._names)
 
     def suggest(self) -> Config | None:
+        while self._points:
+            point = self._points.pop()
+            key = self._key(point)
+            if self.allow_duplicates or key not in self._seen:
+                self._seen.add(key)
+                return dict(point)
         if self._candidates is not None:
             return self._suggest_candidate()
         if self.allow_duplicates:
@@ -91,10 +115,14 @@ class RandomSearcher(Searcher):
             return dict(candidates[self._order.pop()])
         if self._next == 0 and not self._order:
             self._order = self._rng.permutation(len(candidates)).tolist()
-        if self._next >= len(candidates):
-            return None
-        self._next += 1
-        return dict(candidates[self._order[self._next - 1]])
+        while self._next < len(candidates):
+            candidate = candidates[self._order[self._next]]
+            self._next += 1
+            key = self._key(candidate)
+            if key not in self._seen:  # not already proposed as a point to evaluate
+                self._seen.add(key)
+                return dict(candidate)
+        return None
 
     def _draw(self) -> Config:
         if not self._batch:
@@ -116,6 +144,23 @@ class RandomSearcher(Searcher):
         key = unseen[int(self._rng.integers(len(unseen)))]
         self._seen.add(key)
         return dict(zip(self._names, key))
+
+
+def complete_config(space: SearchSpace, point: Mapping[str, Any]) -> Config:
+    """``point`` with every missing hyperparameter set to the space's midpoint value; validated."""
+    unknown = [name for name in point if name not in space]
+    if unknown:
+        raise ValueError(f"point to evaluate names unknown hyperparameter(s) {unknown}; space: {space.names}")
+    midpoint = space.midpoint()
+    config = {name: point[name] if name in point else midpoint[name] for name in space.names}
+    if space.conditions:  # a completed point may activate or deactivate conditional hyperparameters
+        config = {name: value if space.is_active(name, config) else None for name, value in config.items()}
+        config = {
+            name: space[name].decode(0.5) if value is None and space.is_active(name, config) else value
+            for name, value in config.items()
+        }
+    space.validate(config)
+    return config
 
 
 def _checked_candidates(space: SearchSpace, configs: Sequence[Config]) -> list[Config]:

@@ -74,3 +74,39 @@ def test_exhausting_a_conditional_finite_space_proposes_only_valid_configuration
     for config in proposed:
         space.validate(config)
     assert {"booster": "linear", "depth": None} in proposed
+
+
+def test_points_to_evaluate_come_first_and_partial_points_take_the_midpoint():
+    midpoint = SPACE.midpoint()
+    default = RandomSearcher(SPACE, seed=0)
+    assert default.suggest() == midpoint  # the default: the midpoint first
+    searcher = RandomSearcher(SPACE, seed=0, points_to_evaluate=[{"act": "tanh"}, {"lr": 0.01, "act": "relu"}])
+    assert searcher.suggest() == {"lr": midpoint["lr"], "act": "tanh"}
+    assert searcher.suggest() == {"lr": 0.01, "act": "relu"}
+    rest = drain(searcher, limit=50)
+    assert {"lr": 0.01, "act": "relu"} not in rest  # never proposed again
+    assert drain(RandomSearcher(SPACE, seed=0, points_to_evaluate=[]), limit=1)[0] != midpoint
+    with pytest.raises(ValueError, match="unknown hyperparameter"):
+        RandomSearcher(SPACE, points_to_evaluate=[{"momentum": 0.9}])
+    with pytest.raises(SearchSpaceError, match="outside its domain"):
+        RandomSearcher(SPACE, points_to_evaluate=[{"lr": 5.0}])
+
+
+def test_points_to_evaluate_with_restriction_must_be_candidates():
+    searcher = RandomSearcher(SPACE, seed=0, restrict_configurations=TABLE, points_to_evaluate=[TABLE[5]])
+    proposed = drain(searcher)
+    assert proposed[0] == TABLE[5] and len(proposed) == len(TABLE)
+    with pytest.raises(ValueError, match="not one of the restricted configurations"):
+        RandomSearcher(SPACE, restrict_configurations=TABLE, points_to_evaluate=[{"lr": 0.05, "act": "relu"}])
+
+
+def test_conditional_points_are_completed_consistently():
+    from searchspace import Condition, Grid
+
+    space = SearchSpace(
+        {"booster": Categorical(("linear", "tree")), "depth": Grid((1, 2, 3))},
+        conditions=[Condition("depth", "booster", ("tree",))],
+    )
+    assert RandomSearcher(space, points_to_evaluate=[{"booster": "linear"}]).suggest() == {
+        "booster": "linear", "depth": None}
+    assert RandomSearcher(space, points_to_evaluate=[{"booster": "tree"}]).suggest() == {"booster": "tree", "depth": 2}
