@@ -296,7 +296,7 @@ def build_method(name: str, blackbox: BlackboxBase, definition: BenchmarkDefinit
             seed=seed,
             **options,
         )
-    except TypeError as error:
+    except (TypeError, ValueError) as error:
         if options and "restrict_configurations" in str(error):
             raise ExperimentError(
                 f"method {name!r} cannot be restricted to tabulated configurations; use a benchmark "

@@ -16,8 +16,10 @@ from methods.base import (
     Suggestion,
     TrialStatus,
 )
+from methods.dehb import DEHB
 from methods.random_search import RandomSearch
 from methods.searchers import RandomSearcher, Searcher
+from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
 
 MethodFactory = Callable[..., Scheduler]
 
@@ -28,6 +30,9 @@ REGISTRY: dict[str, MethodFactory] = {
     "ASHA-PROM": partial(ASHA, rule="promotion"),
     "ASHA-HB": partial(ASHA, rule="stopping", brackets=None),
     "ASHA-HB-PROM": partial(ASHA, rule="promotion", brackets=None),
+    "SyncHyperband": SyncHyperband,
+    "SyncSH": SyncSuccessiveHalving,
+    "DEHB": DEHB,
 }
 
 
@@ -44,6 +49,7 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "ASHA",
     "Action",
+    "DEHB",
     "Decision",
     "MethodFactory",
     "REGISTRY",
@@ -52,6 +58,8 @@ __all__ = [
     "Scheduler",
     "Searcher",
     "Suggestion",
+    "SyncHyperband",
+    "SyncSuccessiveHalving",
     "TrialStatus",
     "make_method",
 ]

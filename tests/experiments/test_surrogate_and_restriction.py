@@ -84,3 +84,8 @@ def test_definition_errors(registered):
         BenchmarkDefinition(SAMPLED, surrogate="gp")
     definition, blackbox = load_benchmark("sampled-knn", BlackboxRepository(registered))
     assert blackbox.name == f"{SAMPLED}+knn" and definition.max_t == 6
+
+
+def test_a_method_that_cannot_be_restricted_says_so(registered, tmp_path):
+    with pytest.raises(ExperimentError, match="method 'DEHB' cannot be restricted to tabulated configurations"):
+        run_experiment("sampled-restricted", ["DEHB"], num_seeds=1, results_dir=tmp_path, cache_dir=registered)
