@@ -17,7 +17,10 @@ from methods.base import (
     TrialStatus,
 )
 from methods.dehb import DEHB
+from methods.grid_search import GridSearch
+from methods.pbt import PBT
 from methods.random_search import RandomSearch
+from methods.rea import REA
 from methods.searchers import RandomSearcher, Searcher
 from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
 
@@ -33,6 +36,9 @@ REGISTRY: dict[str, MethodFactory] = {
     "SyncHyperband": SyncHyperband,
     "SyncSH": SyncSuccessiveHalving,
     "DEHB": DEHB,
+    "GridSearch": GridSearch,
+    "REA": REA,
+    "PBT": PBT,
 }
 
 
@@ -50,8 +56,11 @@ __all__ = [
     "ASHA",
     "Action",
     "DEHB",
+    "GridSearch",
     "Decision",
     "MethodFactory",
+    "PBT",
+    "REA",
     "REGISTRY",
     "RandomSearch",
     "RandomSearcher",

@@ -68,16 +68,19 @@ class Suggestion:
     """Start a new trial with ``config``, or resume the paused trial ``trial_id``.
 
     ``report_at`` is the first epoch at which the scheduler wants a report (None: the next epoch).
+    ``checkpoint_from`` (new trials only): the new trial starts from the checkpoint of that trial (e.g.
+    PBT's exploit step), so its first epoch is that trial's last finished epoch + 1.
     Build one with ``Suggestion.start`` or ``Suggestion.resume``.
     """
 
     config: Config | None = None
     trial_id: int | None = None
     report_at: int | None = None
+    checkpoint_from: int | None = None
 
     @classmethod
-    def start(cls, config: Config, report_at: int | None = None) -> Suggestion:
-        return cls(config=config, trial_id=None, report_at=report_at)
+    def start(cls, config: Config, report_at: int | None = None, checkpoint_from: int | None = None) -> Suggestion:
+        return cls(config=config, trial_id=None, report_at=report_at, checkpoint_from=checkpoint_from)
 
     @classmethod
     def resume(cls, trial_id: int, report_at: int | None = None) -> Suggestion:

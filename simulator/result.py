@@ -20,7 +20,8 @@ class SimulationResult:
     Row arrays (length = number of results): ``trial_id``, ``epoch``, ``time`` (simulated seconds
     at the end of the epoch), ``worker``, ``outcome`` (index into ``OUTCOMES``), ``objectives``
     (results × objectives). Per trial (indexed by trial id): ``trial_configs`` (one row per trial, one
-    column per hyperparameter), ``trial_seed_indices``, ``trial_status``, ``trial_epochs`` (last epoch run).
+    column per hyperparameter), ``trial_seed_indices``, ``trial_status``, ``trial_epochs`` (last epoch run),
+    ``trial_checkpoint_from`` (the trial whose checkpoint it started from, -1 if none).
     ``simulated_time`` is the simulated end of the experiment; ``decision_seconds`` the real time
     the method spent deciding (a separate clock, never part of simulated time).
     """
@@ -40,6 +41,7 @@ class SimulationResult:
     decision_seconds: float
     num_decisions: int
     stop_reason: str
+    trial_checkpoint_from: np.ndarray | None = None
 
     @property
     def num_results(self) -> int:
@@ -76,7 +78,8 @@ class SimulationResult:
         return pd.DataFrame(frame)
 
     def trials_frame(self) -> pd.DataFrame:
-        """One row per trial: configuration, replayed benchmark seed, final status, last epoch."""
+        """One row per trial: configuration, replayed benchmark seed, final status, last epoch, and
+        ``checkpoint_from``: the trial whose checkpoint it started from (-1: from scratch)."""
         bb = self.blackbox
         frame = {"trial_id": np.arange(self.num_trials)}
         for name in bb.space.names:
@@ -84,4 +87,6 @@ class SimulationResult:
         frame["seed"] = np.asarray(bb.seeds)[self.trial_seed_indices]
         frame["status"] = self.trial_status
         frame["last_epoch"] = self.trial_epochs
+        sources = self.trial_checkpoint_from
+        frame["checkpoint_from"] = sources if sources is not None else np.full(self.num_trials, -1, dtype=np.int64)
         return pd.DataFrame(frame)

@@ -11,6 +11,16 @@ trial keeps its checkpoint and, when resumed, runs only its remaining epochs. Th
 compute time is measured and reported, never added to simulated time (a fixed ``decision_overhead``
 in simulated seconds can be charged to every start or resume).
 
+A new trial may start from the checkpoint of another trial (``Suggestion.start(...,
+checkpoint_from=source)``, PBT's exploit step): its first epoch is the source's last finished epoch + 1
+(the end of the source's last segment, i.e. its last report) and it replays the *source's* benchmark seed
+(when its own configuration has data for that seed; otherwise a seed drawn as usual). Approximation: a
+table cannot know the curve of a configuration changed mid-training, so the copied trial continues with its
+*new* configuration's tabulated curve (metric and epoch runtimes) from that epoch on. Only the epochs it
+actually runs are recorded and charged, starting when its worker starts it. The source may be running (its
+checkpoint is the one of its last report), paused or stopped, not failed or completed; ``trials_frame``
+records it in a ``checkpoint_from`` column (-1: started from scratch).
+
 Stop criteria: simulated wall-clock, number of results, number of trials, target metric value.
 Results are returned in time order (ties: order of the segments' starts, then epoch).
 """
@@ -167,6 +177,7 @@ class _Simulation:
         self.first_bad: list[int] = []  # per trial: index of the first epoch with NaN metric/runtime
         self.epoch_done: list[int] = []
         self.status: list[str] = []
+        self.checkpoint_from: list[int] = []  # per trial: trial whose checkpoint it started from, or -1
         # bookkeeping
         self.segments: list[_Segment] = []
         self.segment_outcomes: list[int] = []
@@ -243,14 +254,41 @@ class _Simulation:
                     raise SimulationError(
                         f"{type(scheduler).__name__} asked to resume trial {trial}, which is {state}, not paused"
                     )
+                if suggestion.checkpoint_from is not None:
+                    raise SimulationError(
+                        f"{type(scheduler).__name__} asked to resume trial {trial} from the checkpoint of trial "
+                        f"{suggestion.checkpoint_from}; only a new trial can start from another trial's checkpoint"
+                    )
             else:
                 if max_trials is not None and new_id >= max_trials:
                     return
-                trial = self._new_trial(suggestion.config)
+                source = suggestion.checkpoint_from
+                if source is not None:
+                    self._check_checkpoint_source(source)
+                trial = self._new_trial(suggestion.config, source)
             worker = heapq.heappop(idle)
             self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
 
-    def _new_trial(self, config: dict) -> int:
+    def _check_checkpoint_source(self, source: object) -> None:
+        """A checkpoint to copy must exist: a running, paused or stopped trial that has finished an epoch
+        and has epochs left to run."""
+        method = type(self.scheduler).__name__
+        if isinstance(source, bool) or not isinstance(source, (int, np.integer)) or not 0 <= source < len(
+            self.seed_indices
+        ):
+            raise SimulationError(
+                f"{method} asked to start a trial from the checkpoint of trial {source!r}, which does not exist "
+                f"({len(self.seed_indices)} trials so far)"
+            )
+        status, done = self.status[source], self.epoch_done[source]
+        if status not in ("running", "paused", "stopped") or not 1 <= done < self.max_t:
+            raise SimulationError(
+                f"{method} asked to start a trial from the checkpoint of trial {source}, which is {status} after "
+                f"{done} epoch(s); a checkpoint to copy must come from a running, paused or stopped trial that has "
+                f"finished at least one epoch and fewer than max_t={self.max_t}"
+            )
+
+    def _new_trial(self, config: dict, source: int | None = None) -> int:
         row = _NO_ROW
         try:
             if self.tabulated:
@@ -261,12 +299,19 @@ class _Simulation:
         except Exception as error:
             method = type(self.scheduler).__name__
             raise SimulationError(f"{method} suggested an invalid configuration: {error}") from None
-        if not self.seed_draws:
-            self.seed_draws = self.rng.random(_SEED_BATCH).tolist()
-            self.seed_draws.reverse()
-        draw = self.seed_draws.pop()
-        # no seed with data: replay the first seed's (missing) values, so the trial fails at once
-        seed_index = int(seeds[int(draw * len(seeds))]) if len(seeds) else 0
+        start, seed_index = 0, None
+        if source is not None:
+            start = self.epoch_done[source]
+            # continue the source's seed if this configuration has data for it (or has none at all)
+            if not len(seeds) or np.any(np.asarray(seeds) == self.seed_indices[source]):
+                seed_index = self.seed_indices[source]
+        if seed_index is None:
+            if not self.seed_draws:
+                self.seed_draws = self.rng.random(_SEED_BATCH).tolist()
+                self.seed_draws.reverse()
+            draw = self.seed_draws.pop()
+            # no seed with data: replay the first seed's (missing) values, so the trial fails at once
+            seed_index = int(seeds[int(draw * len(seeds))]) if len(seeds) else 0
         if self.tabulated:
             full = self.table[row, seed_index].astype(np.float64)  # (epochs, objectives)
         else:
@@ -281,15 +326,17 @@ class _Simulation:
         else:
             runtime = curve[self.runtime_index]
         metric = curve[self.metric_index]
-        bad = np.flatnonzero(np.isnan(metric) | np.isnan(runtime) | (runtime < 0))
-        self.first_bad.append(int(bad[0]) if bad.size else len(metric))
+        # only the epochs the trial runs count (a copied trial starts after the source's checkpoint)
+        bad = np.flatnonzero(np.isnan(metric[start:]) | np.isnan(runtime[start:]) | (runtime[start:] < 0))
+        self.first_bad.append(start + int(bad[0]) if bad.size else len(metric))
         self.configs.append(config)
         self.full_curves.append(full)
         self.rows.append(row)
         self.seed_indices.append(seed_index)
         self.curves.append((metric, runtime))
-        self.epoch_done.append(0)
+        self.epoch_done.append(start)
         self.status.append("running")
+        self.checkpoint_from.append(-1 if source is None else int(source))
         return len(self.seed_indices) - 1
 
     def _start_segment(self, trial: int, worker: int, report_at: int | None, start: float, queue: EventQueue) -> None:
@@ -413,6 +460,7 @@ class _Simulation:
             trial_seed_indices=seed_indices,
             trial_status=list(self.status),
             trial_epochs=np.array(self.epoch_done, dtype=np.int64),
+            trial_checkpoint_from=np.array(self.checkpoint_from, dtype=np.int64),
             simulated_time=float(end_time),
             decision_seconds=self.decision_seconds,
             num_decisions=self.num_decisions,

@@ -27,7 +27,7 @@ def test_layout_and_contents(stored):
     assert list(run.results.columns) == [*expected, "elapsed_time", "best_so_far"]
     assert run.results["time"].is_monotonic_increasing
     assert run.results["best_so_far"].equals(run.results["error"].cummin())
-    assert list(run.trials.columns) == ["trial_id", "a", "b", "seed", "status", "last_epoch"]
+    assert list(run.trials.columns) == ["trial_id", "a", "b", "seed", "status", "last_epoch", "checkpoint_from"]
     meta = run.metadata
     assert meta["completed"] is True
     assert meta["final_best"] == run.results["best_so_far"].iloc[-1]

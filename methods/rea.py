@@ -1,0 +1,217 @@
+"""Regularized evolution (REA): Real, Aggarwal, Huang and Le, "Regularized Evolution for Image Classifier
+Architecture Search", AAAI 2019 (Algorithm 1), as described for Syne Tune's ``RegularizedEvolution``.
+
+- The first ``population_size`` trials are random configurations (``points_to_evaluate`` first).
+- Afterwards a new trial's configuration is a mutation of the parent chosen by a tournament: ``sample_size``
+  members are drawn uniformly *with replacement* from the population (the paper's Algorithm 1: "the
+  element stays in the population"; Syne Tune draws the same way) and the best of them is the parent.
+- A mutation changes exactly one hyperparameter, chosen uniformly among those the parent can change (active,
+  with more than one value), to a *different* value: for a numeric domain a new value drawn from the domain
+  (uniform in its encoded space, i.e. log-uniform on a log scale; the docs: "for integer and float
+  parameters we sample a new value uniformly at random"), for a finite domain another of its values,
+  uniformly. A conditional child that becomes active gets a random value, one that becomes inactive None.
+- Trials run to ``max_t`` (one report, at the end). A finished trial joins the population with its final
+  metric; a failed trial joins with its last reported value, if it reported one. When the population
+  exceeds ``population_size`` its *oldest* member is removed (ageing, not the worst).
+
+Asynchronous workers: while the population is still empty after the random phase (workers started more
+trials than have finished), new trials are random as well.
+
+``restrict_configurations`` (not supported by Syne Tune's REA; the workbench's own rule): initial trials are
+drawn from the candidates, and a mutation picks a hyperparameter uniformly among those for which some
+candidate differs from the parent in that hyperparameter alone, then uniformly one such candidate; if no
+candidate differs in exactly one hyperparameter, the nearest other candidate (``CandidateSet`` distance).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.grid_search import CandidateSet, settle_conditions
+from methods.searchers import RandomSearcher
+from searchspace import Config, Float, Integer, SearchSpace
+from searchspace.conditions import topological_order
+
+_MAX_REDRAWS = 1000
+
+
+def mutable_names(space: SearchSpace, config: Mapping[str, Any]) -> list[str]:
+    """Hyperparameters a mutation may change: active in ``config`` and with more than one value."""
+    names = []
+    for name, domain in space.items():
+        if config[name] is None:
+            continue
+        if isinstance(domain, Float):
+            if domain.low < domain.high:
+                names.append(name)
+        elif domain.size > 1:
+            names.append(name)
+    return names
+
+
+def mutate_value(domain: Any, value: Any, rng: np.random.Generator) -> Any:
+    """A value of ``domain`` different from ``value``: a fresh draw from a numeric domain (redrawn until it
+    differs), another value uniformly for a finite domain."""
+    if isinstance(domain, (Float, Integer)):
+        for _ in range(_MAX_REDRAWS):
+            new = domain.sample(rng, 1)[0]
+            if new != value:
+                return new
+        if isinstance(domain, Float):
+            return new
+        others = [v for v in domain.values() if v != value]
+        return others[int(rng.integers(len(others)))]
+    values = domain.values()
+    position = int(rng.integers(len(values) - 1))
+    if position >= domain.index(value):
+        position += 1
+    return values[position]
+
+
+class REA(Scheduler):
+    """Regularized evolution; see the module docstring.
+
+    Args:
+        space: the search space.
+        metric: metric to optimise.
+        mode: "min" or "max".
+        max_t: epoch at which trials complete (and report their fitness).
+        seed: seed of the initial random configurations, the tournaments and the mutations.
+        population_size: number of members kept (default 100, as in the docs).
+        sample_size: tournament size (default 10, as in the docs).
+        points_to_evaluate: configurations evaluated first, counted in the random phase (default: the
+            midpoint of the space, none with ``restrict_configurations``).
+        restrict_configurations: only these configurations are ever proposed (see the module docstring).
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: str = "min",
+        max_t: int,
+        seed: int = 0,
+        population_size: int = 100,
+        sample_size: int = 10,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        restrict_configurations: Sequence[Config] | None = None,
+    ) -> None:
+        self.space = space
+        self.metric = metric
+        self.mode = check_mode(mode)
+        self.max_t = check_positive_int("max_t", max_t)
+        self.seed = seed
+        self.population_size = check_positive_int("population_size", population_size)
+        self.sample_size = check_positive_int("sample_size", sample_size)
+        self._random = RandomSearcher(
+            space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
+        )
+        self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
+        num_points = len(points_to_evaluate) if points_to_evaluate is not None else int(restrict_configurations is None)
+        self._num_random = max(self.population_size, num_points)
+        self._rng = np.random.default_rng([seed, 2])
+        self._order = topological_order(space.names, space.conditions)
+        self._sign = 1.0 if self.mode == "min" else -1.0
+        #: (score, config), oldest first; score = metric value, negated for mode "max" (lower is better)
+        self.population: deque[tuple[float, Config]] = deque()
+        self._configs: dict[int, Config] = {}  # running trials
+        self._last_value: dict[int, float] = {}  # last reported value of running trials
+        self._num_started = 0
+        self._to_end = Decision(Action.CONTINUE, max_t)
+
+    # Contract ------------------------------------------------------------------------------------
+    def suggest(self, new_trial_id: int) -> Suggestion | None:
+        config = None
+        if self._num_started < self._num_random or not self.population:
+            config = self._random.suggest()
+        if config is None:
+            if not self.population:
+                return None
+            config = self.mutate(self.tournament())
+        self._num_started = max(self._num_started, new_trial_id + 1)
+        self._configs[new_trial_id] = config
+        return Suggestion.start(config, report_at=self.max_t)
+
+    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        self._last_value[trial_id] = metrics[self.metric]
+        return self._to_end
+
+    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+        self._last_value.pop(trial_id, None)
+        self._add(trial_id, metrics[self.metric])
+
+    def on_error(self, trial_id: int, epoch: int) -> None:
+        value = self._last_value.pop(trial_id, None)
+        if value is None:
+            self._configs.pop(trial_id, None)
+        else:
+            self._add(trial_id, value)
+
+    # Evolution -----------------------------------------------------------------------------------
+    def _add(self, trial_id: int, value: float) -> None:
+        """``trial_id`` joins the population; the oldest member leaves when it is too large."""
+        config = self._configs.pop(trial_id, None)
+        if config is None or not math.isfinite(value):
+            return
+        self.population.append((self._sign * value, config))
+        if len(self.population) > self.population_size:
+            self.population.popleft()
+
+    def tournament(self) -> Config:
+        """The best of ``sample_size`` members drawn uniformly with replacement (first one on ties)."""
+        population = self.population
+        picks = self._rng.integers(len(population), size=self.sample_size).tolist()
+        best = min(picks, key=lambda i: population[i][0])
+        return population[best][1]
+
+    def mutate(self, parent: Mapping[str, Any]) -> Config:
+        """``parent`` with exactly one hyperparameter changed (see the module docstring)."""
+        if self._candidates is not None:
+            return self._mutate_candidate(parent)
+        child = dict(parent)
+        names = mutable_names(self.space, parent)
+        if not names:  # a space with a single configuration
+            return child
+        name = names[int(self._rng.integers(len(names)))]
+        child[name] = mutate_value(self.space[name], parent[name], self._rng)
+        if self.space.conditions:
+            settle_conditions(self.space, child, self._rng, self._order)
+        return child
+
+    def _mutate_candidate(self, parent: Mapping[str, Any]) -> Config:
+        candidates = self._candidates
+        differs = candidates.codes != candidates.codes_of(parent)
+        neighbours = np.flatnonzero(differs.sum(axis=1) == 1)
+        if neighbours.size:
+            columns = differs[neighbours].argmax(axis=1)
+            choices = np.unique(columns)
+            column = choices[int(self._rng.integers(len(choices)))]
+            same = neighbours[columns == column]
+            return dict(candidates.configs[int(same[int(self._rng.integers(len(same)))])])
+        excluded = np.zeros(len(candidates), dtype=bool)
+        position = candidates.index.get(candidates.key(parent))
+        if position is not None:
+            excluded[position] = True
+        nearest = candidates.nearest(parent, excluded)
+        return dict(candidates.configs[nearest if nearest is not None else 0])
+
+    # Reporting -----------------------------------------------------------------------------------
+    def schedule_description(self) -> str:
+        return (
+            f"REA: population {self.population_size}, tournament sample {self.sample_size}; the first "
+            f"{self._num_random} trials are random, every trial runs to max_t={self.max_t}"
+        )
+
+    def state_summary(self) -> dict[str, Any]:
+        best = min((score for score, _ in self.population), default=None)
+        return {
+            "population": len(self.population),
+            "best_in_population": None if best is None else self._sign * best,
+        }
