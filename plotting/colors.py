@@ -1,0 +1,105 @@
+"""One colour, line style and marker per method, the same in every figure.
+
+Colours come from the colour-blind-friendly Okabe–Ito palette (yellow last: it is weak on white). Known
+method names (the registry of ``methods``, in registry order) always get the same slot, whichever methods a
+figure shows; any other names follow, sorted. Beyond the palette's size the colours repeat with another
+line style and marker, so two methods never share all three.
+
+A name ``tag/method`` (results loaded with ``label = "tag/method"``) takes the slot of its method if that
+is a known name (sorted by tag after that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+#: Okabe & Ito (2008), "Color Universal Design"; black moved to the end (it reads as "reference").
+OKABE_ITO = (
+    "#E69F00",  # orange
+    "#0072B2",  # blue
+    "#009E73",  # bluish green
+    "#D55E00",  # vermillion
+    "#56B4E9",  # sky blue
+    "#CC79A7",  # reddish purple
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+#: Registry order of the project's methods (``methods.REGISTRY``); used when ``methods`` cannot be imported.
+FALLBACK_KNOWN_METHODS = ("RandomSearch", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA-HB", "ASHA-HB-PROM")
+
+
+@dataclass(frozen=True)
+class MethodStyle:
+    """How one method is drawn."""
+
+    color: str
+    linestyle: str
+    marker: str
+
+
+def known_methods() -> tuple[str, ...]:
+    """Method names of the registry, in registry order (the first colour slots)."""
+    try:
+        from methods import REGISTRY
+    except ImportError:  # pragma: no cover - plotting used without the methods package
+        return FALLBACK_KNOWN_METHODS
+    return tuple(REGISTRY)
+
+
+def method_order(names: Iterable[str]) -> list[str]:
+    """``names`` (deduplicated) in the stable order: registry methods first (registry order), then sorted."""
+    known = {name: i for i, name in enumerate(known_methods())}
+
+    def key(name: str) -> tuple[int, str, str]:
+        tag, _, base = name.rpartition("/")
+        if base in known:
+            return (known[base], tag, name)
+        return (len(known), name, "")
+
+    return sorted(dict.fromkeys(names), key=key)
+
+
+def method_styles(names: Iterable[str]) -> dict[str, MethodStyle]:
+    """A style per name: known methods keep their registry slot; other names take the following slots.
+
+    Pass every method of a set of figures at once (e.g. all methods of a spec) so that unknown names keep
+    their colour from figure to figure.
+    """
+    known = {name: i for i, name in enumerate(known_methods())}
+    ordered = method_order(names)
+    slots: dict[str, int] = {}
+    used: set[int] = set()
+    for name in ordered:  # known methods first (method_order puts them first); later tags: next line style
+        base = name.rpartition("/")[2]
+        if base in known:
+            slot = known[base]
+            while slot in used:
+                slot += len(OKABE_ITO)
+            slots[name] = slot
+            used.add(slot)
+    free = len(known)
+    for name in ordered:
+        if name not in slots:
+            while free in used:
+                free += 1
+            slots[name] = free
+            used.add(free)
+    return {name: style_for_slot(slots[name]) for name in ordered}
+
+
+def style_for_slot(slot: int) -> MethodStyle:
+    """The style of colour slot ``slot`` (0, 1, ...): colours cycle, each cycle with a new line style."""
+    cycle, index = divmod(slot, len(OKABE_ITO))
+    return MethodStyle(OKABE_ITO[index], LINESTYLES[cycle % len(LINESTYLES)], MARKERS[slot % len(MARKERS)])
+
+
+def trial_colors(num: int) -> list[tuple[float, float, float, float]]:
+    """``num`` distinguishable colours for trials in a timeline (tab20, repeating)."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return [cmap(i % cmap.N) for i in range(num)]

@@ -1,0 +1,339 @@
+"""Produce the figures and tables of a spec: ``python -m plotting.figure SPEC.toml [--output-dir D]``.
+
+The spec format is documented in ``plotting.spec``; the project's own specs are in ``plotting/specs/`` (each
+names the ``python -m experiments.run`` command that produces its results). Problems with the spec or missing
+results end with one ``error:`` line and exit code 2; a spec naming results that do not exist prints the
+command that would produce them. Gaps that do not prevent the figures (a missing seed, a partial run, a method
+missing on one benchmark, a single seed without interval) are printed as warnings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from plotting.load import Curves, LoadError, LoadReport, load, run_command
+from plotting.spec import Spec, SpecError, load_spec
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Produced:
+    """What ``produce`` wrote, the load report, and seconds per phase (load, aggregation, plotting, total)."""
+
+    paths: list[Path]
+    curves: Curves
+    timings: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def format_timings(self) -> str:
+        """Seconds per phase, then per figure/table (aggregation + plotting or writing)."""
+        line = "timings: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in self.timings.items())
+        parts = [f"{name} {a:.2f} + {p:.2f} s" for name, (a, p) in self.steps.items()]
+        return line + ("\n  per item (aggregation + plotting): " + ", ".join(parts) if parts else "")
+
+
+def load_curves(spec: Spec, *, progress: bool | None = None) -> Curves:
+    """Load the spec's results; ``SpecError`` with the producing command if requested results do not exist."""
+    r = spec.results
+    try:
+        curves = load(
+            list(r.dirs),
+            list(r.tags),
+            benchmarks=r.benchmarks,
+            methods=r.methods,
+            points=spec.grid.points,
+            spacing=spec.grid.spacing,
+            label=r.label,
+            num_seeds=r.num_seeds,
+            storage_options=r.storage_options,
+            progress=progress,
+            log=False,
+        )
+    except LoadError as error:
+        raise SpecError(f"{spec.path}: {error}") from None
+    report = curves.report
+    absent_methods = [m for m in curves.methods if not any((b, m) in curves.values for b in curves.benchmarks)]
+    problems = []
+    if report.missing_benchmarks:
+        problems.append(f"no results for benchmark(s) {', '.join(report.missing_benchmarks)}")
+    if absent_methods:
+        problems.append(f"no results for method(s) {', '.join(absent_methods)}")
+    if not problems and r.require_complete and not report.complete:
+        problems.append("results are incomplete (require_complete = true): " + "; ".join(_gaps(report)))
+    if problems:
+        where = ", ".join(report.sources)
+        commands = report.commands or [
+            run_command(b, list(r.methods or ["ASHA"]), r.num_seeds or 30, r.tags[0], r.dirs[0])
+            for b in report.missing_benchmarks
+        ]
+        raise SpecError(f"{spec.path}: {'; '.join(problems)} under {where}; produce them with: {' && '.join(commands)}")
+    report.log()
+    return curves
+
+
+def _gaps(report: LoadReport) -> list[str]:
+    return [line for line in report.lines() if not line.startswith(("to complete", "  python"))][:3]
+
+
+def produce(spec: Spec, output_dir: Path | str | None = None, *, progress: bool | None = None) -> Produced:
+    """Write every figure and table the spec asks for; returns the paths and timings."""
+    from plotting import figures as fig
+    from plotting import tables as tab
+    from plotting.colors import method_styles
+
+    started = time.perf_counter()
+    curves = load_curves(spec, progress=progress)
+    timings = {"load": time.perf_counter() - started}
+    out = Path(output_dir) if output_dir is not None else Path(spec.output.dir)
+    agg = spec.aggregation
+    boot = {"confidence": agg.confidence, "reps": agg.reps, "seed": agg.seed}
+    layout = fig.Layout(**asdict(spec.layout))
+    styles = method_styles(curves.methods)
+    formats = spec.output.formats
+    figures, tables = spec.figures, spec.tables
+
+    def stem(name: str) -> Path:
+        return out / f"{spec.output.prefix}{name}"
+
+    cache: dict[str, Any] = {}
+
+    def pairwise() -> Any:
+        """pairwise_matrix once, for the improvement figure and the pairwise table."""
+        if "pairwise" not in cache:
+            cache["pairwise"] = tab.pairwise_table(curves, **boot)
+        return cache["pairwise"]
+
+    # (name, aggregation step, drawing/writing step taking the aggregate)
+    steps: list[tuple[str, Callable[[], Any], Callable[[Any], list[Path]]]] = []
+    if figures.curves is not None:
+        options = figures.curves
+        steps.append(
+            (
+                "curves",
+                lambda: fig.curve_bands(curves, statistic=agg.statistic, **boot),
+                lambda bands: fig.save(
+                    fig.plot_curves(
+                        curves,
+                        statistic=agg.statistic,
+                        layout=layout,
+                        styles=styles,
+                        yscale=options.yscale,
+                        ylim_from=options.ylim_from,
+                        bands=bands,
+                    ),
+                    stem("curves"),
+                    formats,
+                ),
+            )
+        )
+    if figures.ranks is not None:
+        steps.append(
+            (
+                "ranks",
+                lambda: fig.rank_frame(curves),
+                lambda ranks: fig.save(
+                    fig.plot_ranks(curves, layout=layout, styles=styles, ranks=ranks), stem("ranks"), formats
+                ),
+            )
+        )
+    if figures.final is not None:
+        statistics = figures.final.statistics
+        steps.append(
+            (
+                "final",
+                lambda: fig.final_intervals(curves, statistics=statistics, **boot),
+                lambda table: fig.save(
+                    fig.plot_final(curves, layout=layout, styles=styles, table=table, confidence=agg.confidence),
+                    stem("final"),
+                    formats,
+                ),
+            )
+        )
+    if figures.improvement is not None and len(curves.methods) < 2:
+        logger.warning("improvement figure skipped: it needs at least two methods")
+    elif figures.improvement is not None:
+        reference = figures.improvement.reference
+        steps.append(
+            (
+                "improvement",
+                lambda: fig.improvement_pairs(curves, reference=reference, pairwise=pairwise(), **boot),
+                lambda pairs: fig.save(
+                    fig.plot_improvement(curves, layout=layout, styles=styles, pairs=pairs, confidence=agg.confidence),
+                    stem("improvement"),
+                    formats,
+                ),
+            )
+        )
+    if figures.timeline is not None:
+        timeline = figures.timeline
+        title = f"{timeline.method} on {timeline.benchmark}, seed {timeline.seed}"
+        steps.append(
+            (
+                "timeline",
+                lambda: _timeline_results(spec, curves),
+                lambda results: fig.save(
+                    fig.plot_timeline(results, title=title, layout=layout), stem("timeline"), formats
+                ),
+            )
+        )
+    if tables.final:
+        steps.append(
+            (
+                "final table",
+                lambda: tab.final_table(curves, statistic=agg.statistic, digits=tables.digits, **boot),
+                lambda table: tab.write_table(
+                    table, stem("final_table"), tables.formats, digits=tables.digits, confidence=agg.confidence
+                ),
+            )
+        )
+    if tables.pairwise and len(curves.methods) < 2:
+        logger.warning("pairwise table skipped: it needs at least two methods")
+    elif tables.pairwise:
+        steps.append(
+            (
+                "pairwise table",
+                pairwise,
+                lambda table: tab.write_table(table, stem("pairwise"), tables.formats, kind="pairwise"),
+            )
+        )
+
+    paths: list[Path] = []
+    per_step: dict[str, tuple[float, float]] = {}
+    bar = tqdm(steps, desc="figures and tables", unit="item", disable=None if progress is None else not progress)
+    for name, compute, draw in bar:
+        bar.set_postfix_str(name)
+        t0 = time.perf_counter()
+        data = compute()
+        t1 = time.perf_counter()
+        paths += draw(data)
+        per_step[name] = (t1 - t0, time.perf_counter() - t1)
+        logger.info("%s: aggregation %.2f s, plotting/writing %.2f s", name, *per_step[name])
+    bar.close()
+    timings["aggregation"] = sum(a for a, _ in per_step.values())
+    timings["plotting"] = sum(p for _, p in per_step.values())
+    timings["total"] = time.perf_counter() - started
+    return Produced(paths, curves, timings, per_step)
+
+
+def _timeline_results(spec: Spec, curves: Curves) -> Any:
+    """results.parquet of the spec's timeline run (only the columns the timeline uses)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from experiments import store
+    from plotting.figures import TIMELINE_COLUMNS
+
+    timeline = spec.figures.timeline
+    assert timeline is not None
+    runs = curves.runs
+    chosen = runs[
+        (runs["benchmark"] == timeline.benchmark)
+        & (runs["method"] == timeline.method)
+        & (runs["seed"] == timeline.seed)
+        & ((runs["tag"] == timeline.tag) if timeline.tag else True)
+    ]
+    if chosen.empty:
+        tag = timeline.tag or spec.results.tags[0]
+        command = run_command(timeline.benchmark, [timeline.method], timeline.seed + 1, tag, spec.results.dirs[0])
+        raise SpecError(
+            f"{spec.path}: [figures.timeline] no complete run of {timeline.method} seed {timeline.seed} on "
+            f"{timeline.benchmark} in tags {', '.join(spec.results.tags)}; produce it with: {command}"
+        )
+    path = str(chosen["path"].iloc[0])
+    source = f"{path}/{store.RESULTS_FILE}"
+    filesystem = None
+    if "://" in path:
+        import fsspec
+
+        filesystem, source = fsspec.core.url_to_fs(source, **dict(spec.results.storage_options))
+    schema = pq.read_schema(source, filesystem=filesystem)
+    columns = [c for c in TIMELINE_COLUMNS if c in schema.names]
+    return pd.read_parquet(source, columns=columns, filesystem=filesystem)
+
+
+# Command line ------------------------------------------------------------------------------------
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m plotting.figure",
+        allow_abbrev=False,
+        description="Produce the figures and tables of a TOML spec from stored experiment results "
+        "(format: see plotting/spec.py; examples: plotting/specs/).",
+    )
+    parser.add_argument("spec", type=Path, help="the spec file (TOML)")
+    parser.add_argument("--output-dir", type=Path, help="write here instead of the spec's [output] dir")
+    parser.add_argument("--timings", action="store_true", help="print seconds per phase")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line; returns the exit code (2 for spec errors and missing results, as one ``error:`` line)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except _UsageError as error:
+        return _fail(f"{error} (see --help)")
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    # our own handler on the package logger (not basicConfig): works the same when called from Python
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    package = logging.getLogger("plotting")
+    saved = (package.level, package.propagate)
+    package.addHandler(handler)
+    package.setLevel(level)
+    package.propagate = False
+    try:
+        spec = load_spec(args.spec)
+        produced = produce(spec, args.output_dir, progress=None)
+    except SpecError as error:
+        return _fail(str(error))
+    except (LoadError, ValueError) as error:
+        return _fail(f"{args.spec}: {error}")
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(saved[0])
+        package.propagate = saved[1]
+    try:
+        for path in produced.paths:
+            print(path)
+        if args.timings:
+            print(produced.format_timings())
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
+def _fail(message: str) -> int:
+    print("error: " + " ".join(message.split()), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    from plotting.figure import main as _main
+
+    sys.exit(_main())

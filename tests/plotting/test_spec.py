@@ -1,0 +1,202 @@
+"""Specs: validation with one-line errors, missing results name the producing command, the CLI end to end."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from plotting.figure import main
+from plotting.spec import SpecError, load_spec
+from tests.plotting.test_load import BENCHMARK, make_store
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SPECS = sorted((REPO_ROOT / "plotting" / "specs").glob("*.toml"))
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_store(tmp_path_factory.mktemp("spec") / "results", num_seeds=3, tag="headline")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "spec.toml"
+    path.write_text(text)
+    return path
+
+
+def _error(tmp_path: Path, text: str) -> str:
+    with pytest.raises(SpecError) as error:
+        load_spec(_write(tmp_path, text))
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(str(tmp_path / "spec.toml") + ": ")
+    return message[len(str(tmp_path / "spec.toml")) + 2 :]
+
+
+def test_shipped_specs_are_valid_and_name_their_command():
+    assert {path.name for path in SPECS} >= {"sklearn-mlp-digits.toml", "field.toml"}
+    for path in SPECS:
+        spec = load_spec(path)
+        text = path.read_text()
+        assert "python -m experiments.run" in text and "--experiment_tag " + spec.results.tags[0] in text
+        assert "--num_seeds 30" in text and spec.results.num_seeds == 30
+        for method in spec.results.methods:
+            assert method in text.split("--method", 1)[1].split("--num_seeds", 1)[0]
+    digits = load_spec(REPO_ROOT / "plotting" / "specs" / "sklearn-mlp-digits.toml")
+    assert digits.results.benchmarks == (BENCHMARK,) and {"ASHA", "RandomSearch"} <= set(digits.results.methods)
+
+
+def test_defaults(tmp_path):
+    spec = load_spec(_write(tmp_path, '[results]\ntags = ["t"]\n'))
+    assert spec.results.dirs == ("results",) and spec.aggregation.statistic == "iqm" and spec.aggregation.reps == 2000
+    assert spec.grid.points == 200 and spec.grid.spacing == "log" and spec.layout.width == 7.0
+    assert spec.figures.curves and spec.figures.ranks and spec.figures.final and spec.figures.improvement
+    assert spec.figures.timeline is None and spec.tables.final and spec.tables.formats == ("csv", "md", "tex")
+    assert spec.output.dir == "figures/spec" and spec.output.formats == ("pdf", "png")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[results]\ntags = ["t"]\n[figures]\ncolour = "red"\n',
+            "[figures] unknown key 'colour'; known: curves, ranks, final, improvement, timeline",
+        ),
+        (
+            '[results]\ntags = ["t"]\n[grid]\npoints = "many"\n',
+            "[grid] points must be an integer >= 2, got 'many'",
+        ),
+        (
+            '[results]\ntags = ["t"]\n[aggregation]\nstatistc = "iqm"\n',
+            "[aggregation] unknown key 'statistc' (did you mean 'statistic'?); "
+            "known: statistic, confidence, reps, seed",
+        ),
+        (
+            '[results]\ntags = ["t"]\n[aggregation]\nreps = 10\n',
+            "[aggregation] reps must be an integer >= 1000, got 10",
+        ),
+        (
+            '[results]\ntags = ["t"]\n[aggregation]\nstatistic = "max"\n',
+            "[aggregation] statistic must be one of 'iqm', 'mean', 'median', got 'max'",
+        ),
+        ('[results]\ntags = ["t"]\n[figure]\n', "unknown section [figure] (did you mean [figures]?)"),
+        ('[results]\ntags = ["t"]\ndirs = []\n', "[results] dirs must be a non-empty list of strings, got []"),
+        ('[results]\ndirs = ["r"]\n', "[results] missing required key 'tags'"),
+        ("[grid]\npoints = 3\n", "missing section [results]"),
+        ('[results]\ntags = ["t"]\n[figures]\ntimeline = true\n', "[figures] timeline = true needs the run"),
+        (
+            '[results]\ntags = ["t"]\n[figures.curves]\nyscale = "symlog"\n',
+            "[figures.curves] yscale must be one of 'linear', 'log', got 'symlog'",
+        ),
+        ('[results]\ntags = ["t"]\n[output]\nformats = ["svg"]\n', "[output] formats has 'svg'; allowed: pdf, png"),
+        ('[results]\ntags = ["t"]\n[layout]\nfont_size = 6\n', "[layout] font_size must be a number in [8, 72], got 6"),
+        ("[results\n", "invalid TOML"),
+        (
+            '[results]\ntags = ["t"]\nmethods = ["A"]\n[figures]\nimprovement = { reference = "B" }\n',
+            "[figures.improvement] reference 'B' is not in [results] methods (A)",
+        ),
+    ],
+)
+def test_invalid_specs_give_one_clear_line(tmp_path, text, expected):
+    assert _error(tmp_path, text).startswith(expected)
+
+
+def test_cli_errors_are_one_line_with_exit_code_2(tmp_path, capsys):
+    assert main([str(_write(tmp_path, '[results]\ntags = ["t"]\n[figures]\ncolour = 1\n'))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ") and "unknown key 'colour'" in err
+    assert main([str(tmp_path / "absent.toml")]) == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'absent.toml'}: no such file\n"
+
+
+def test_missing_results_suggest_the_command(tmp_path, capsys, stored):
+    empty = tmp_path / "empty"
+    spec = _write(
+        tmp_path,
+        f'[results]\ndirs = ["{empty.as_posix()}"]\ntags = ["headline"]\nbenchmarks = ["fcnet-protein"]\n'
+        'methods = ["ASHA", "RandomSearch"]\nnum_seeds = 30\n',
+    )
+    assert main([str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert (
+        "python -m experiments.run --benchmark fcnet-protein --method ASHA RandomSearch --num_seeds 30 "
+        f"--experiment_tag headline --results_dir {empty}"
+    ) in err
+    # a method with no results at all, next to ones that exist
+    spec = _write(
+        tmp_path,
+        f'[results]\ndirs = ["{stored.as_posix()}"]\ntags = ["headline"]\nmethods = ["ASHA", "ASHA-PROM"]\n',
+    )
+    assert main([str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no results for method(s) ASHA-PROM" in err
+    assert f"--benchmark {BENCHMARK} --method ASHA-PROM --num_seeds 3 --experiment_tag headline" in err
+
+
+def test_require_complete_turns_gaps_into_an_error(tmp_path, capsys, stored):
+    spec = _write(
+        tmp_path,
+        f'[results]\ndirs = ["{stored.as_posix()}"]\ntags = ["headline"]\nnum_seeds = 4\nrequire_complete = true\n',
+    )
+    assert main([str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "results are incomplete (require_complete = true)" in err
+    assert "missing seed 3" in err and "--method RandomSearch ASHA --num_seeds 4 --experiment_tag headline" in err
+
+
+def test_cli_end_to_end(tmp_path, capsys, stored):
+    spec = _write(
+        tmp_path,
+        f"""
+        [results]
+        dirs = ["{stored.as_posix()}"]
+        tags = ["headline"]
+        num_seeds = 4
+        [aggregation]
+        reps = 1000
+        [grid]
+        points = 30
+        [figures]
+        curves = {{ yscale = "log" }}
+        ranks = false
+        final = {{ statistics = ["iqm"] }}
+        improvement = false
+        timeline = {{ benchmark = "{BENCHMARK}", method = "ASHA", seed = 1 }}
+        [tables]
+        pairwise = false
+        formats = ["md"]
+        [output]
+        prefix = "digits-"
+        formats = ["png"]
+        """,
+    )
+    out_dir = tmp_path / "out"
+    assert main([str(spec), "--output-dir", str(out_dir), "--timings"]) == 0
+    captured = capsys.readouterr()
+    written = [line for line in captured.out.splitlines() if not line.startswith(("timings", "  per item"))]
+    names = ["digits-curves.png", "digits-final.png", "digits-timeline.png", "digits-final_table.md"]
+    assert written == [str(out_dir / name) for name in names]
+    assert all((out_dir / name).stat().st_size > 0 for name in names)
+    assert "timings: load" in captured.out
+    # num_seeds = 4 but 3 stored: reported as a warning with the command, not an error
+    assert "missing seed 3" in captured.err and "--num_seeds 4" in captured.err
+
+
+def test_cli_subprocess(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    completed = subprocess.run(
+        [sys.executable, "-m", "plotting.figure", str(_write(tmp_path, "[results]\ntags = 3\n"))],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert (
+        completed.stderr
+        == f"error: {tmp_path / 'spec.toml'}: [results] tags must be a non-empty list of strings, got 3\n"
+    )
