@@ -7,7 +7,7 @@ Adding a method means one new module plus one registry line.
 from collections.abc import Callable
 from functools import partial
 
-from methods.asha import ASHA
+from methods.asha import ASHA, Hyperband
 from methods.base import (
     ALLOWED_TRANSITIONS,
     Action,
@@ -18,6 +18,8 @@ from methods.base import (
 )
 from methods.dehb import DEHB
 from methods.grid_search import GridSearch
+from methods.median_stopping import MedianStoppingRule
+from methods.pasha import PASHA
 from methods.pbt import PBT
 from methods.random_search import RandomSearch
 from methods.rea import REA
@@ -33,6 +35,11 @@ REGISTRY: dict[str, MethodFactory] = {
     "ASHA-PROM": partial(ASHA, rule="promotion"),
     "ASHA-HB": partial(ASHA, rule="stopping", brackets=None),
     "ASHA-HB-PROM": partial(ASHA, rule="promotion", brackets=None),
+    "ASHA-COST": partial(ASHA, rule="cost_promotion", cost_attr="elapsed_time"),
+    "Hyperband": Hyperband,
+    "Hyperband-STOP": partial(Hyperband, rule="stopping"),
+    "PASHA": PASHA,
+    "MedianStoppingRule": MedianStoppingRule,
     "SyncHyperband": SyncHyperband,
     "SyncSH": SyncSuccessiveHalving,
     "DEHB": DEHB,
@@ -57,8 +64,11 @@ __all__ = [
     "Action",
     "DEHB",
     "GridSearch",
+    "Hyperband",
     "Decision",
+    "MedianStoppingRule",
     "MethodFactory",
+    "PASHA",
     "PBT",
     "REA",
     "REGISTRY",

@@ -12,10 +12,23 @@ defaults of the seed documentation (Syne Tune's HyperbandScheduler): rung levels
   highest down and resumes the best paused trial of the first rung where that trial is at least as
   good as the rung's ``q_j`` quantile (rungs with fewer than two values promote nobody); if none
   qualifies, a new trial starts.
+- ``rule="cost_promotion"``: the promotion rule with Syne Tune's cost-aware promotion condition
+  (``CostPromotionRungSystem``, see ``methods.rungs.CostRung``): a paused trial of rank ``k`` (by metric,
+  best first) at a rung may be promoted iff the summed costs of the trials ranked ``1..k`` are at most
+  ``q_j`` times the summed costs of all trials that reached the rung. The cost is read from the reported
+  metrics under ``cost_attr`` (default ``elapsed_time``) and must be the total cost of reaching the rung
+  (the tables' ``elapsed_time`` is).
 - ``brackets > 1`` (asynchronous Hyperband): each new trial draws a bracket ``s`` with probability
   proportional to the first-rung size of bracket ``s`` in synchronous Hyperband; its first rung is
   then the ``s``-th level (bracket ``len(levels)`` runs straight to ``max_t``). Trials of all brackets
-  share one rung system unless ``rung_system_per_bracket=True``.
+  share one rung system unless ``rung_system_per_bracket=True``. The probabilities are the documented
+  ones (tutorial: "this distribution is proportional to the rung sizes in synchronous Hyperband ...
+  P(r_min) = [1:243/415, 3:98/415, 9:41/415, 27:18/415, 81:9/415, 200:6/415]"), i.e. the rounded-up
+  sizes ``ceil((s_max + 1) / (s_max - s + 1) * eta**(s_max - s))``, with ``s_max`` the number of rung levels
+  below ``max_t``. Syne Tune's source (``DefaultHyperbandBracketDistribution``) uses the unrounded
+  ``S / ((S - s) * r_s)`` over its rung levels ``r_s <= max_t`` (``S`` of them): the same up to rounding
+  when ``max_t`` is a power of ``eta`` (max_t = 81: within 0.35 percentage points), but for other ``max_t``
+  it has no bracket starting at ``max_t`` (max_t = 200: 5 brackets, P = [.569, .237, .105, .053, .035]).
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from methods.base import (
     check_positive_int,
 )
 from methods.rungs import (
+    CostRung,
     Rung,
     bracket_probabilities,
     hyperband_bracket_sizes,
@@ -47,7 +61,7 @@ from methods.rungs import rung_levels as compute_rung_levels
 from methods.searchers import RandomSearcher, Searcher
 from searchspace import Config, SearchSpace
 
-RULES = ("stopping", "promotion")
+RULES = ("stopping", "promotion", "cost_promotion")
 
 
 class ASHA(Scheduler):
@@ -63,13 +77,15 @@ class ASHA(Scheduler):
         reduction_factor: ``eta`` (default 3, >= 2); None for linear spacing with ``rung_increment``.
         rung_increment: spacing of linear rung levels (only with ``reduction_factor=None``).
         rung_levels: explicit rung levels; overrides the three above.
-        rule: "stopping" (default) or "promotion".
+        rule: "stopping" (default), "promotion" or "cost_promotion".
         brackets: number of Hyperband brackets (default 1: successive halving; None: the maximum,
             one more than the number of rung levels).
         rung_system_per_bracket: trials compete only within their own bracket.
         restrict_configurations: if given, new trials are drawn only from these configurations.
         points_to_evaluate: configurations to start first (default: the midpoint of the space).
         searcher: proposes new configurations (default: uniform random, no duplicates).
+        cost_attr: with ``rule="cost_promotion"``, the reported metric holding the total cost of a trial
+            so far (default "elapsed_time").
     """
 
     def __init__(
@@ -84,12 +100,13 @@ class ASHA(Scheduler):
         reduction_factor: float | None = 3,
         rung_increment: int | None = None,
         rung_levels: Sequence[int] | None = None,
-        rule: Literal["stopping", "promotion"] = "stopping",
+        rule: Literal["stopping", "promotion", "cost_promotion"] = "stopping",
         brackets: int | None = 1,
         rung_system_per_bracket: bool = False,
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
+        cost_attr: str = "elapsed_time",
     ) -> None:
         if rule not in RULES:
             raise ValueError(f"The value of `rule` is {rule!r}, but must be one of {RULES}")
@@ -102,6 +119,7 @@ class ASHA(Scheduler):
         self.reduction_factor = reduction_factor
         self.rung_increment = rung_increment
         self.rule = rule
+        self.cost_attr = cost_attr
         self.rung_system_per_bracket = rung_system_per_bracket
         self.levels = compute_rung_levels(
             max_t,
@@ -122,18 +140,17 @@ class ASHA(Scheduler):
         self.searcher = searcher or RandomSearcher(
             space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
         )
-        self.pauses_trials = rule == "promotion"
+        self.pauses_trials = rule != "stopping"
         ratio = reduction_factor if reduction_factor is not None else 3
-        self.bracket_probabilities = (
-            bracket_probabilities(self.levels, ratio, brackets) if brackets > 1 else [1.0]
-        )
+        self.bracket_probabilities = bracket_probabilities(self.levels, ratio, brackets) if brackets > 1 else [1.0]
         self._cumulative = list(itertools.accumulate(self.bracket_probabilities))
         self._rng = np.random.default_rng([seed, 1])
         self._uniforms: list[float] = []
         num_systems = brackets if rung_system_per_bracket else 1
+        rung_type = CostRung if rule == "cost_promotion" else Rung
         # One rung system = dict level -> Rung, for the levels from that system's first bracket on.
         self._systems = [
-            {level: Rung(level, q, mode) for level, q in zip(self.levels[s:], self.quantiles[s:])}
+            {level: rung_type(level, q, mode) for level, q in zip(self.levels[s:], self.quantiles[s:])}
             for s in range(num_systems)
         ]
         self._first_milestone = [*self.levels, max_t]
@@ -142,7 +159,7 @@ class ASHA(Scheduler):
     # Contract ------------------------------------------------------------------------------------
     def suggest(self, new_trial_id: int) -> Suggestion | None:
         bracket = self._draw_bracket()
-        if self.rule == "promotion":
+        if self.pauses_trials:
             promoted = self._promote(self._system(bracket))
             if promoted is not None:
                 return promoted
@@ -161,6 +178,16 @@ class ASHA(Scheduler):
         if self.rule == "promotion":
             rung.pause(trial_id, value)
             return PAUSE
+        if self.rule == "cost_promotion":
+            cost = metrics.get(self.cost_attr)
+            if cost is None:
+                raise ValueError(
+                    f"{type(self).__name__} with rule='cost_promotion' reads the cost of a trial from the reported "
+                    f"metric {self.cost_attr!r}, but trial {trial_id} reported only {sorted(metrics)} at epoch "
+                    f"{epoch}; pass the name of a reported cost as `cost_attr`"
+                )
+            rung.pause(trial_id, value, cost)
+            return PAUSE
         rung.add(value)
         if rung.qualifies(value):
             return Decision(Action.CONTINUE, self._next_milestone(bracket, epoch))
@@ -168,8 +195,9 @@ class ASHA(Scheduler):
 
     # Schedule ------------------------------------------------------------------------------------
     def schedule_description(self) -> str:
+        rule = f"{self.rule} rule, cost {self.cost_attr!r}" if self.rule == "cost_promotion" else f"{self.rule} rule"
         lines = [
-            f"{type(self).__name__} ({self.rule} rule), max_t={self.max_t}",
+            f"{type(self).__name__} ({rule}), max_t={self.max_t}",
             f"  rung levels: {self.levels} (trials complete at {self.max_t})",
             "  promotion quantiles: " + ", ".join(f"{q:.4g}" for q in self.quantiles),
         ]
@@ -211,3 +239,20 @@ class ASHA(Scheduler):
                 return Suggestion.resume(trial_id, report_at=self._next_milestone(bracket, level))
         return None
 
+
+class Hyperband(ASHA):
+    """Asynchronous Hyperband: ASHA with, by default, the promotion rule and the maximum number of
+    brackets (one per rung level plus the bracket that runs straight to ``max_t``); a new trial's bracket
+    is drawn from the documented distribution (see the module docstring), all brackets share one rung
+    system unless ``rung_system_per_bracket=True``. Every other argument is ASHA's.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        rule: Literal["stopping", "promotion", "cost_promotion"] = "promotion",
+        brackets: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(space, rule=rule, brackets=brackets, **kwargs)

@@ -170,3 +170,75 @@ class Rung:
     @property
     def num_paused(self) -> int:
         return len(self._paused)
+
+
+class CostRung:
+    """A rung of the cost-aware promotion rule (Syne Tune's ``type="cost_promotion"``,
+    ``CostPromotionRungSystem``).
+
+    Every trial that reached the rung (promoted from it or still paused here) is ranked by its metric
+    value, best first; ``c_i`` is the cost (e.g. the elapsed training time) trial ``i`` spent to reach
+    the rung. With ``C(k) = c_1 + ... + c_k`` and ``N`` entries, the paused trial of best rank ``k``
+    may be promoted iff ``C(k) <= q * C(N)`` (nobody with fewer than two entries). Cheap trials thus
+    let more trials through than expensive ones. Ties in the metric rank the cheaper trial first, then
+    the earlier one (Syne Tune keeps insertion order; with equal metric values the cheaper one is
+    the one worth promoting). Every entry ranked before the best paused one has been promoted, so
+    ``C(k)`` is kept as the cost of those entries (updated by the slices between consecutive best paused
+    entries) plus ``c_k``; sums are exact up to floating-point rounding.
+    """
+
+    __slots__ = ("level", "quantile", "sign", "_keys", "_costs", "_paused", "_count", "_changed", "_total", "_ahead")
+
+    def __init__(self, level: int, quantile: float, mode: str) -> None:
+        self.level = level
+        self.quantile = quantile
+        self.sign = 1.0 if mode == "min" else -1.0
+        self._keys: list[tuple[float, float, int]] = []  # (±value, cost, arrival), sorted best first
+        self._costs: list[float] = []  # costs in the order of ``_keys``
+        self._paused: list[tuple[tuple[float, float, int], int]] = []  # heap of (key, trial_id)
+        self._count = 0
+        self._changed = True  # False after a negative answer until the rung changes
+        self._total = 0.0  # C(N)
+        self._ahead = 0.0  # cost of the entries ranked before the best paused one
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def pause(self, trial_id: int, value: float, cost: float) -> None:
+        """Record ``value`` and ``cost`` and keep ``trial_id`` waiting here for promotion."""
+        self._count += 1
+        key = (self.sign * value, cost, self._count)
+        keys, costs, paused = self._keys, self._costs, self._paused
+        position = bisect.bisect_right(keys, key)
+        keys.insert(position, key)
+        costs.insert(position, cost)
+        self._total += cost
+        if not paused:
+            self._ahead = sum(costs[:position])
+        elif key < paused[0][0]:  # the new best paused entry: drop the promoted ones between it and the old
+            old = bisect.bisect_left(keys, paused[0][0], position + 1)
+            self._ahead -= sum(costs[position + 1 : old])
+        heapq.heappush(paused, (key, trial_id))
+        self._changed = True
+
+    def pop_promotable(self) -> int | None:
+        """The best paused trial if it is promotable (it is then no longer paused here)."""
+        paused = self._paused
+        if not paused or len(self._keys) < 2 or not self._changed:
+            return None
+        key, trial_id = paused[0]
+        cost = key[1]
+        if self._ahead + cost > self.quantile * self._total:
+            self._changed = False
+            return None
+        heapq.heappop(paused)
+        if paused:
+            keys = self._keys
+            start = bisect.bisect_left(keys, key)
+            end = bisect.bisect_left(keys, paused[0][0], start + 1)
+            self._ahead += sum(self._costs[start:end])
+        return trial_id
+
+    @property
+    def num_paused(self) -> int:
+        return len(self._paused)
