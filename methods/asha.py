@@ -47,12 +47,11 @@ from methods.base import (
     Decision,
     Scheduler,
     Suggestion,
-    check_mode,
-    check_positive_int,
 )
 from methods.rungs import (
     CostRung,
     Rung,
+    bracket_count,
     bracket_probabilities,
     hyperband_bracket_sizes,
     promotion_quantiles,
@@ -110,11 +109,7 @@ class ASHA(Scheduler):
     ) -> None:
         if rule not in RULES:
             raise ValueError(f"The value of `rule` is {rule!r}, but must be one of {RULES}")
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t, minimum=2)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed, min_max_t=2)
         self.grace_period = grace_period
         self.reduction_factor = reduction_factor
         self.rung_increment = rung_increment
@@ -128,15 +123,8 @@ class ASHA(Scheduler):
             rung_increment=rung_increment,
             levels=rung_levels,
         )
-        if brackets is None:
-            brackets = len(self.levels) + 1
-        self.brackets = check_positive_int("brackets", brackets)
+        self.brackets = brackets = bracket_count(self.levels, brackets, max_t)
         self.quantiles = promotion_quantiles(self.levels, max_t)
-        if brackets > len(self.levels) + 1:
-            raise ValueError(
-                f"The value of `brackets` is {brackets}, but must be between 1 and {len(self.levels) + 1} "
-                f"(one more than the number of rung levels {self.levels} below max_t={max_t})"
-            )
         self.searcher = searcher or RandomSearcher(
             space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
         )

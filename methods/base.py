@@ -133,6 +133,16 @@ class Scheduler(abc.ABC):
     def on_error(self, trial_id: int, epoch: int) -> None:
         """``trial_id`` failed at ``epoch`` (e.g. its metric is NaN); it will not report again."""
 
+    def _set_problem(
+        self, space: Any, metric: str, mode: str, max_t: int, seed: int, *, min_max_t: int = 1
+    ) -> None:
+        """Store and check the arguments every method shares (``space``, ``metric``, ``mode``, ``max_t``, ``seed``)."""
+        self.space = space
+        self.metric = metric
+        self.mode = check_mode(mode)
+        self.max_t = check_positive_int("max_t", max_t, minimum=min_max_t)
+        self.seed = seed
+
     def schedule_description(self) -> str:
         """Human-readable description of the rungs/brackets the method uses (for --show-schedule)."""
         return f"{type(self).__name__}: every trial runs to max_t without early stopping"

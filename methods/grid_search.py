@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.base import Action, Decision, Scheduler, Suggestion, check_positive_int
 from methods.searchers import Searcher, _checked_candidates, complete_config
 from searchspace import INACTIVE_COORDINATE, Categorical, Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
@@ -289,11 +289,7 @@ class GridSearch(Scheduler):
         restrict_configurations: Sequence[Config] | None = None,
         shuffle: bool = True,
     ) -> None:
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed)
         self.searcher = GridSearcher(
             space,
             seed=seed,

@@ -30,7 +30,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_positive_int
 from methods.random_search import RandomSearch
 from searchspace import Config, SearchSpace
 
@@ -66,11 +66,7 @@ class MedianStoppingRule(Scheduler):
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed)
         self.grace_time = check_positive_int("grace_time", grace_time)
         self.grace_population = check_positive_int("grace_population", grace_population)
         if not 0 <= rank_cutoff <= 1:

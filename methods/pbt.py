@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_positive_int
 from methods.grid_search import CandidateSet, settle_conditions
 from methods.searchers import RandomSearcher
 from searchspace import Categorical, Config, Float, Integer, SearchSpace
@@ -116,11 +116,7 @@ class PBT(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         restrict_configurations: Sequence[Config] | None = None,
     ) -> None:
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed)
         self.population_size = check_positive_int("population_size", population_size)
         if perturbation_interval is None:
             perturbation_interval = max(1, self.max_t // 10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from methods.base import Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
+from methods.base import Action, Decision, Scheduler, Suggestion
 from methods.searchers import RandomSearcher, Searcher
 from searchspace import Config, SearchSpace
 
@@ -31,11 +31,7 @@ class RandomSearch(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed)
         self.allow_duplicates = allow_duplicates
         self.searcher = searcher or RandomSearcher(
             space,

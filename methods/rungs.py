@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from fractions import Fraction
 
+from methods.base import check_positive_int
+
 
 def _exact(value: float) -> Fraction:
     """The decimal the user wrote (3, 2.5, ...) as an exact fraction."""
@@ -66,6 +68,19 @@ def promotion_quantiles(levels: Sequence[int], max_t: int) -> list[float]:
     """``q_j = r_j / r_{j+1}`` with ``r_{J} = max_t``: the fraction of a rung that may go on."""
     following = list(levels[1:]) + [max_t]
     return [level / nxt for level, nxt in zip(levels, following)]
+
+
+def bracket_count(levels: Sequence[int], brackets: int | None, max_t: int) -> int:
+    """The number of Hyperband brackets: ``brackets`` checked, or the most there can be (None)."""
+    if brackets is None:
+        return len(levels) + 1
+    check_positive_int("brackets", brackets)
+    if brackets > len(levels) + 1:
+        raise ValueError(
+            f"The value of `brackets` is {brackets}, but must be between 1 and {len(levels) + 1} "
+            f"(one more than the number of rung levels {list(levels)} below max_t={max_t})"
+        )
+    return brackets
 
 
 def hyperband_bracket_sizes(levels: Sequence[int], reduction_factor: float, brackets: int) -> list[list[int]]:

@@ -24,8 +24,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from methods.base import PAUSE, STOP, Action, Decision, Scheduler, Suggestion, check_mode, check_positive_int
-from methods.rungs import hyperband_bracket_sizes
+from methods.base import PAUSE, STOP, Action, Decision, Scheduler, Suggestion
+from methods.rungs import bracket_count, hyperband_bracket_sizes
 from methods.rungs import rung_levels as compute_rung_levels
 from methods.searchers import RandomSearcher, Searcher
 from searchspace import Config, SearchSpace
@@ -137,11 +137,7 @@ class SyncHyperband(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
     ) -> None:
-        self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
-        self.max_t = check_positive_int("max_t", max_t, minimum=2)
-        self.seed = seed
+        self._set_problem(space, metric, mode, max_t, seed, min_max_t=2)
         self.grace_period = grace_period
         self.reduction_factor = reduction_factor
         self.rung_increment = rung_increment
@@ -152,9 +148,7 @@ class SyncHyperband(Scheduler):
             rung_increment=rung_increment,
             levels=rung_levels,
         )
-        if brackets is None:
-            brackets = len(self.levels) + 1
-        self.brackets = check_positive_int("brackets", brackets)
+        self.brackets = bracket_count(self.levels, brackets, max_t)
         ratio = reduction_factor if reduction_factor is not None else 3
         self.bracket_sizes = hyperband_bracket_sizes(self.levels, ratio, self.brackets)
         if self.bracket_sizes[0][0] > MAX_RUNG_SIZE:
