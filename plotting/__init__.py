@@ -1,5 +1,12 @@
-"""Statistics for comparing HPO methods: IQM and stratified-bootstrap intervals, probability of improvement,
-paired-seed tests, average ranks and normalized regret."""
+"""Comparative results from the results store that ``experiments`` writes (and nothing else).
+
+- ``load``: stored runs of one or many tags as best-so-far curves on a common time grid, with a report
+  of missing seeds, partial runs and methods missing on a benchmark;
+- ``stats``, ``paired``, ``ranks``, ``normalize``: IQM and stratified-bootstrap intervals, probability
+  of improvement, paired-seed tests, average ranks, normalized regret (re-exported here);
+- ``figures``, ``colors``, ``tables``: paper figures (one colour per method everywhere) and tables;
+- ``spec`` and ``figure``: ``python -m plotting.figure SPEC.toml`` regenerates a figure set from a spec.
+"""
 
 from plotting.normalize import normalize_frame, normalized_regret
 from plotting.paired import (
