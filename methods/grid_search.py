@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from methods.base import Action, Decision, Scheduler, Suggestion, check_positive_int
+from methods.base import check_positive_int
+from methods.random_search import RandomSearch
 from methods.searchers import Searcher, _checked_candidates, complete_config
 from searchspace import INACTIVE_COORDINATE, Categorical, Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
@@ -268,7 +269,7 @@ class GridSearcher(Searcher):
         return None
 
 
-class GridSearch(Scheduler):
+class GridSearch(RandomSearch):
     """Runs the configurations of a ``GridSearcher`` to ``max_t``, never stopping a trial; once the grid is
     exhausted it has nothing more to run (``suggest`` returns None).
 
@@ -289,8 +290,7 @@ class GridSearch(Scheduler):
         restrict_configurations: Sequence[Config] | None = None,
         shuffle: bool = True,
     ) -> None:
-        self._set_problem(space, metric, mode, max_t, seed)
-        self.searcher = GridSearcher(
+        grid = GridSearcher(
             space,
             seed=seed,
             num_samples=num_samples,
@@ -298,16 +298,7 @@ class GridSearch(Scheduler):
             restrict_configurations=restrict_configurations,
             shuffle=shuffle,
         )
-        self._to_end = Decision(Action.CONTINUE, max_t)
-
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
-        config = self.searcher.suggest()
-        if config is None:
-            return None
-        return Suggestion.start(config, report_at=self.max_t)
-
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        return self._to_end
+        super().__init__(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=grid)
 
     def schedule_description(self) -> str:
         sizes = ", ".join(f"{name}: {len(values)}" for name, values in self.searcher.values.items())
