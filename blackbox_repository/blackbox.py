@@ -86,10 +86,8 @@ class BlackboxBase:
         ``fidelities``). Subclasses override this with a vectorised version where they can.
         """
         steps = self.fidelity_steps(fidelity)
+        self.check_columns(configs)
         names = self.space.names
-        missing = [name for name in names if name not in configs.columns]
-        if missing:
-            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
         out = np.empty((len(configs), len(self.objective_info)))
         columns = [configs[name].tolist() for name in names]
         curves: dict[tuple, np.ndarray] = {}
@@ -99,6 +97,12 @@ class BlackboxBase:
                 curve = curves[key] = self.curve(dict(zip(names, key)), seed_index)
             out[i] = curve[steps[i]]
         return out
+
+    def check_columns(self, configs: pd.DataFrame) -> None:
+        """Raise ``BlackboxError`` naming the hyperparameter columns ``configs`` lacks, if any."""
+        missing = [name for name in self.space.names if name not in configs.columns]
+        if missing:
+            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
 
     def fidelity_steps(self, fidelity: np.ndarray) -> np.ndarray:
         """Positions (0-based) of fidelity values in ``fidelities``; a clear error for any other value."""
@@ -267,9 +271,7 @@ class Blackbox(BlackboxBase):
     def evaluate(self, configs: pd.DataFrame, fidelity: np.ndarray, seed_index: int = 0) -> np.ndarray:
         """Tabulated objectives of many (configuration, fidelity) pairs, shape (rows, objectives)."""
         steps = self.fidelity_steps(fidelity)
-        missing = [name for name in self.space.names if name not in configs.columns]
-        if missing:
-            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
+        self.check_columns(configs)
         lookup = self.row_lookup()
         columns = [configs[name].tolist() for name in self.space.names]
         rows = np.empty(len(configs), dtype=np.int64)

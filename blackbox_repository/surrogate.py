@@ -106,9 +106,7 @@ class SurrogateBlackbox(BlackboxBase):
 
     def evaluate(self, configs: pd.DataFrame, fidelity: np.ndarray, seed_index: int = 0) -> np.ndarray:
         steps = self.fidelity_steps(fidelity)
-        for name in self.space.names:
-            if name not in configs.columns:
-                raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column {name!r}")
+        self.check_columns(configs)
         configs = configs[self.space.names]
         for config in configs.drop_duplicates().to_dict("records"):
             self.space.validate(config)

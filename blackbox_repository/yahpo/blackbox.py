@@ -145,9 +145,7 @@ class YahpoBlackbox(BlackboxBase):
         """The ``YahpoScenario.predict`` input for ``configs`` at ``fidelity`` (values of ``fidelity_parameter``):
         the hyperparameter columns, the instance, the fixed fidelities (rbv2: ``repl`` = 10) and the fidelity.
         """
-        missing = [name for name in self.space.names if name not in configs.columns]
-        if missing:
-            raise BlackboxError(f"benchmark {self.name!r}: input lacks hyperparameter column(s) {missing}")
+        self.check_columns(configs)
         fidelity = np.broadcast_to(np.asarray(fidelity, dtype=np.float64), (len(configs),))
         frame = pd.DataFrame({name: configs[name].to_numpy() for name in self.space.names})
         for name, value in self._fixed.items():

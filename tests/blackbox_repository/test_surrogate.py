@@ -102,7 +102,7 @@ def test_bad_inputs_give_clear_errors():
     surrogate = SurrogateBlackbox(table, "knn")
     with pytest.raises(SearchSpaceError, match="value 2.0 of hyperparameter 'x' is outside its domain"):
         surrogate.curve({"x": 2.0, "lr": 1e-3, "act": "relu"}, 0)
-    with pytest.raises(BlackboxError, match="input lacks hyperparameter column 'act'"):
+    with pytest.raises(BlackboxError, match=r"input lacks hyperparameter column\(s\) \['act'\]"):
         surrogate.evaluate(pd.DataFrame({"x": [0.1], "lr": [1e-3]}), np.array([1]))
     with pytest.raises(BlackboxError, match="n_neighbors must be a positive integer"):
         SurrogateBlackbox(table, "knn", n_neighbors=0)
