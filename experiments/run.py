@@ -41,7 +41,7 @@ from experiments import store
 from experiments.benchmarks import BenchmarkDefinition, get_benchmark
 from experiments.errors import ExperimentError
 from experiments.seeds import RunSeeds, derive_seeds
-from methods import REGISTRY, Scheduler, make_method
+from methods import REGISTRY, Scheduler, is_method, method_listing, resolve_method
 from searchspace import SearchSpaceError
 from simulator import SimulationError, StopCriteria, simulate
 
@@ -194,21 +194,7 @@ def run_experiment(
     """
     arguments = {name: value for name, value in locals().items() if name != "command_line"}
     methods = _check_methods(methods)
-    _check_int("--num_seeds", num_seeds, 1)
-    _check_int("--start_seed", start_seed, 0)
-    _check_int("--master_random_seed", master_random_seed, 0)
-    _check_int("--jobs", jobs, 1)
-    if n_workers is not None:
-        _check_int("--n_workers", n_workers, 1)
-    if max_wallclock_time is not None:
-        _check_float("--max_wallclock_time", max_wallclock_time, positive=True)
-    for flag, value in (("--max_results", max_results), ("--max_trials", max_trials)):
-        if value is not None:
-            _check_int(flag, value, 1)
-    if target_metric_value is not None:
-        _check_float("--target_metric_value", target_metric_value)
-    _check_float("--decision_overhead", decision_overhead, positive=False)
-    store.check_name("--experiment_tag", experiment_tag)
+    _check_arguments(arguments)
 
     repository = BlackboxRepository(cache_dir)
     definition, blackbox = load_benchmark(benchmark, repository)
@@ -241,15 +227,42 @@ def run_experiment(
         environment={**_environment(), "command_line": list(command_line) if command_line is not None else None},
     )
     results_dir = Path(results_dir)
+    seeds = range(start_seed, start_seed + num_seeds)
+    records, tasks = _plan(context, results_dir, methods, seeds)
+    for task, metadata in _execute(context, tasks, blackbox, jobs, progress):
+        records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, False, metadata)
+    ordered = [records[m, s] for m in methods for s in seeds]
+    return ExperimentSummary(benchmark, definition, experiment_tag, results_dir, ordered)
+
+
+def _check_arguments(arguments: Mapping[str, Any]) -> None:
+    """One-line errors, naming the command-line flag, for the numeric and name arguments of ``run_experiment``."""
+    for name, minimum in (("num_seeds", 1), ("start_seed", 0), ("master_random_seed", 0), ("jobs", 1)):
+        _check_int(f"--{name}", arguments[name], minimum)
+    for name in ("n_workers", "max_results", "max_trials"):
+        if arguments[name] is not None:
+            _check_int(f"--{name}", arguments[name], 1)
+    if arguments["max_wallclock_time"] is not None:
+        _check_float("--max_wallclock_time", arguments["max_wallclock_time"], positive=True)
+    if arguments["target_metric_value"] is not None:
+        _check_float("--target_metric_value", arguments["target_metric_value"])
+    _check_float("--decision_overhead", arguments["decision_overhead"], positive=False)
+    store.check_name("--experiment_tag", arguments["experiment_tag"])
+
+
+def _plan(
+    context: _Context, results_dir: Path, methods: Sequence[str], seeds: range
+) -> tuple[dict[tuple[str, int], RunRecord], list[_Task]]:
+    """The runs already complete in the store (as records; their settings must match) and the tasks to run."""
     records: dict[tuple[str, int], RunRecord] = {}
     tasks: list[_Task] = []
     for method in methods:
-        for seed in range(start_seed, start_seed + num_seeds):
+        for seed in seeds:
             task = _Task(
                 method,
                 seed,
-                derive_seeds(master_random_seed, seed),
-                store.run_dir(results_dir, experiment_tag, benchmark, method, seed),
+                derive_seeds(context.master_random_seed, seed),
+                store.run_dir(results_dir, context.tag, context.benchmark, method, seed),
             )
             metadata = store.read_complete_metadata(task.path)
             if metadata is None:
@@ -262,12 +275,9 @@ def run_experiment(
             "skipping %d of %d runs: already complete in %s",
             len(records),
             len(records) + len(tasks),
-            results_dir / experiment_tag / benchmark,
+            results_dir / context.tag / context.benchmark,
         )
-    for task, metadata in _execute(context, tasks, blackbox, jobs, progress):
-        records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, False, metadata)
-    ordered = [records[m, s] for m in methods for s in range(start_seed, start_seed + num_seeds)]
-    return ExperimentSummary(benchmark, definition, experiment_tag, results_dir, ordered)
+    return records, tasks
 
 
 def load_benchmark(
@@ -282,27 +292,24 @@ def load_benchmark(
 
 
 def build_method(name: str, blackbox: BlackboxBase, definition: BenchmarkDefinition, *, seed: int) -> Scheduler:
-    """The registered method ``name`` for a resolved benchmark definition."""
+    """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition."""
+    spec = resolve_method(name)
     options: dict[str, Any] = {}
     if definition.restrict_configurations:
-        options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
-    try:
-        return make_method(
-            name,
-            space=blackbox.space,
-            metric=definition.metric,
-            mode=definition.mode,
-            max_t=definition.max_t,
-            seed=seed,
-            **options,
-        )
-    except (TypeError, ValueError) as error:
-        if options and "restrict_configurations" in str(error):
+        if not spec.supports_restrict_configurations:
             raise ExperimentError(
-                f"method {name!r} cannot be restricted to tabulated configurations; use a benchmark "
-                "definition with a surrogate instead"
-            ) from None
-        raise
+                f"method {name!r} ({spec.describe()}) cannot be restricted to tabulated configurations; use a "
+                "benchmark definition with a surrogate instead"
+            )
+        options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
+    return spec(
+        space=blackbox.space,
+        metric=definition.metric,
+        mode=definition.mode,
+        max_t=definition.max_t,
+        seed=seed,
+        **options,
+    )
 
 
 def show_schedule(
@@ -317,7 +324,12 @@ def show_schedule(
     parts = []
     for method in methods:
         scheduler = build_method(method, blackbox, definition, seed=0)
-        parts.append(f"{method} on {benchmark} (max_t={definition.max_t}):\n{scheduler.schedule_description()}")
+        spec = resolve_method(method)
+        alias = f"alias of {spec.alias_of}, identical results; " if spec.alias_of else ""
+        parts.append(
+            f"{method} on {benchmark} (max_t={definition.max_t}; {alias}{spec.describe()}):\n"
+            f"{scheduler.schedule_description()}"
+        )
     return "\n\n".join(parts)
 
 
@@ -512,11 +524,13 @@ def _check_float(flag: str, value: Any, positive: bool | None = None) -> None:
 def _check_methods(methods: Sequence[str] | str) -> list[str]:
     methods = [methods] if isinstance(methods, str) else list(methods)
     if not methods:
-        raise ExperimentError(f"give at least one --method; available: {', '.join(REGISTRY)}")
+        raise ExperimentError(f"give at least one --method; available: {method_listing()}")
     for name in methods:
-        if name not in REGISTRY:
+        if not is_method(name):
             hint = _did_you_mean(name, REGISTRY)
-            raise ExperimentError(f"unknown method {name!r}; available: {', '.join(REGISTRY)}{hint}")
+            raise ExperimentError(
+                f"unknown method {name!r}; available: {method_listing()}, or SCHEDULER+SEARCHER{hint}"
+            )
     duplicates = sorted({name for name in methods if methods.count(name) > 1})
     if duplicates:
         raise ExperimentError(f"--method lists {', '.join(map(repr, duplicates))} more than once")
@@ -551,7 +565,8 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=list(DEFAULT_METHODS),
         metavar="NAME",
-        help=f"one or several methods: {', '.join(REGISTRY)} (default: ASHA)",
+        help=f"one or several methods: {method_listing()}; any other scheduler and searcher as NAME+SEARCHER, "
+        "e.g. ASHA+rea (default: ASHA)",
     )
     parser.add_argument(
         "--num_seeds",

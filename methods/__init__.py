@@ -1,11 +1,11 @@
 """HPO methods (schedulers and searchers). They know nothing of the simulator.
 
-``REGISTRY`` maps a method name to a factory ``factory(space, *, metric, mode, max_t, seed)``.
-Adding a method means one new module plus one registry line.
+A method is a *scheduler* (which trial runs how long: ``methods.base.Scheduler``) composed with a *searcher*
+(which configuration to try: ``methods.searcher.Searcher``). ``REGISTRY`` maps a method name to its
+composition (``methods.registry.MethodSpec``), called like a factory
+``REGISTRY[name](space, *, metric, mode, max_t, seed, **options)``; ``make_method`` also builds
+``"NAME+searcher"`` compositions. Adding a searcher means one new module plus one line in ``SEARCHERS``.
 """
-
-from collections.abc import Callable
-from functools import partial
 
 from methods.asha import ASHA, Hyperband
 from methods.base import (
@@ -17,68 +17,59 @@ from methods.base import (
     TrialStatus,
 )
 from methods.dehb import DEHB
-from methods.grid_search import GridSearch
+from methods.grid_search import GridSearch, GridSearcher
 from methods.median_stopping import MedianStoppingRule
 from methods.pasha import PASHA
 from methods.pbt import PBT
-from methods.random_search import RandomSearch
-from methods.rea import REA
-from methods.searchers import RandomSearcher, Searcher
+from methods.random_search import FIFOScheduler, RandomSearch
+from methods.rea import REA, RegularizedEvolution
+from methods.registry import (
+    ALIASES,
+    REGISTRY,
+    SCHEDULERS,
+    SEARCHERS,
+    MethodSpec,
+    composed_methods,
+    is_method,
+    make_method,
+    method_listing,
+    resolve_method,
+)
+from methods.searcher import Searcher
+from methods.searchers import RandomSearcher
 from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
 
-MethodFactory = Callable[..., Scheduler]
-
-REGISTRY: dict[str, MethodFactory] = {
-    "RandomSearch": RandomSearch,
-    "ASHA": partial(ASHA, rule="stopping"),
-    "ASHA-STOP": partial(ASHA, rule="stopping"),
-    "ASHA-PROM": partial(ASHA, rule="promotion"),
-    "ASHA-HB": partial(ASHA, rule="stopping", brackets=None),
-    "ASHA-HB-PROM": partial(ASHA, rule="promotion", brackets=None),
-    "ASHA-COST": partial(ASHA, rule="cost_promotion", cost_attr="elapsed_time"),
-    "Hyperband": Hyperband,
-    "Hyperband-STOP": partial(Hyperband, rule="stopping"),
-    "PASHA": PASHA,
-    "MedianStoppingRule": MedianStoppingRule,
-    "SyncHyperband": SyncHyperband,
-    "SyncSH": SyncSuccessiveHalving,
-    "DEHB": DEHB,
-    "GridSearch": GridSearch,
-    "REA": REA,
-    "PBT": PBT,
-}
-
-
-def make_method(name: str, **kwargs: object) -> Scheduler:
-    """Build the registered method ``name``; an unknown name lists the available ones."""
-    try:
-        factory = REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; available: {', '.join(REGISTRY)}") from None
-    return factory(**kwargs)
-
-
 __all__ = [
+    "ALIASES",
     "ALLOWED_TRANSITIONS",
     "ASHA",
     "Action",
     "DEHB",
-    "GridSearch",
-    "Hyperband",
     "Decision",
+    "FIFOScheduler",
+    "GridSearch",
+    "GridSearcher",
+    "Hyperband",
     "MedianStoppingRule",
-    "MethodFactory",
+    "MethodSpec",
     "PASHA",
     "PBT",
     "REA",
     "REGISTRY",
     "RandomSearch",
     "RandomSearcher",
+    "RegularizedEvolution",
+    "SCHEDULERS",
+    "SEARCHERS",
     "Scheduler",
     "Searcher",
     "Suggestion",
     "SyncHyperband",
     "SyncSuccessiveHalving",
     "TrialStatus",
+    "composed_methods",
+    "is_method",
     "make_method",
+    "method_listing",
+    "resolve_method",
 ]

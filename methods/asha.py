@@ -57,7 +57,7 @@ from methods.rungs import (
     promotion_quantiles,
 )
 from methods.rungs import rung_levels as compute_rung_levels
-from methods.searchers import RandomSearcher, Searcher
+from methods.searchers import Searcher, searcher_or_random
 from searchspace import Config, SearchSpace
 
 RULES = ("stopping", "promotion", "cost_promotion")
@@ -125,8 +125,12 @@ class ASHA(Scheduler):
         )
         self.brackets = brackets = bracket_count(self.levels, brackets, max_t)
         self.quantiles = promotion_quantiles(self.levels, max_t)
-        self.searcher = searcher or RandomSearcher(
-            space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
+        self.searcher = searcher_or_random(
+            space,
+            searcher,
+            seed=seed,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
         )
         self.pauses_trials = rule != "stopping"
         ratio = reduction_factor if reduction_factor is not None else 3
@@ -145,19 +149,21 @@ class ASHA(Scheduler):
         self._trial_bracket: dict[int, int] = {}
 
     # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         bracket = self._draw_bracket()
         if self.pauses_trials:
             promoted = self._promote(self._system(bracket))
             if promoted is not None:
                 return promoted
-        config = self.searcher.suggest()
+        if new_trial_id is None:
+            return None
+        config = self.searcher.suggest(new_trial_id)
         if config is None:
             return None
         self._trial_bracket[new_trial_id] = bracket
         return Suggestion.start(config, report_at=self._next_milestone(bracket, 0))
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         bracket = self._trial_bracket[trial_id]
         rung = self._system(bracket).get(epoch)
         if rung is None or epoch < self._first_milestone[bracket]:

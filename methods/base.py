@@ -1,13 +1,25 @@
 """The scheduler contract: what should run next, and what happens to a trial after a report.
 
-A scheduler knows nothing of the simulator. It is asked ``suggest`` when a worker is free and is
-told ``on_report`` at the epochs it asked to hear about, ``on_complete`` when a trial has run its
-last epoch and ``on_error`` when a trial failed. It takes and returns plain values: ids, epochs,
-configurations and metric values.
+A scheduler knows nothing of the simulator. It is asked ``suggest`` when a worker is free and is told
+``on_report`` at the epochs it asked to hear about, ``on_complete`` when a trial has run its last epoch
+(``max_t``), ``on_error`` when a trial failed and ``on_stop`` when its caller ended a trial (the experiment is
+over, or a wrapping scheduler stopped it). It takes and returns plain values: ids, epochs, configurations and
+metric values.
+
+Subclasses implement the hooks ``_suggest`` and ``_on_report`` (and, if they keep state about trials,
+``_on_complete``, ``_on_error``, ``_on_stop``); the public methods call them and keep the scheduler's
+``searcher`` informed (``methods.searcher``): every trial that starts, continues or resumes is announced with
+``on_pending``, every report the scheduler receives is passed on with ``on_result`` (as a loss: smaller is
+better), and every trial that will not run again with ``on_end``. So any searcher plugs into any scheduler with
+no code of its own. A scheduler that gives up a paused trial for good (synchronous Hyperband's losers) says so
+with ``_give_up``.
+
+Refusal: ``suggest(None)`` means that no new trial may start any more (e.g. ``max_trials`` is reached); the
+scheduler may still resume a paused trial. A caller never starts a new trial it did not ask for.
 
 Speed contract: every answer names the epoch at which the scheduler next needs to hear about the
-trial (``report_at``). The caller runs the trial up to that epoch without asking again; results of
-the epochs in between are recorded but not reported. Default: the next epoch.
+trial (``report_at``, in ``(epochs done, max_t]``). The caller runs the trial up to that epoch without asking
+again; results of the epochs in between are recorded but not reported. Default: the next epoch.
 """
 
 from __future__ import annotations
@@ -16,9 +28,25 @@ import abc
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
+from methods.searcher import Searcher
+from methods.trial_status import ALLOWED_TRANSITIONS, TrialStatus
 from searchspace import Config
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "Action",
+    "CONTINUE_NEXT_EPOCH",
+    "Decision",
+    "PAUSE",
+    "STOP",
+    "Scheduler",
+    "Suggestion",
+    "TrialStatus",
+    "check_mode",
+    "check_positive_int",
+]
 
 
 class Action(enum.Enum):
@@ -32,35 +60,6 @@ class Action(enum.Enum):
     CONTINUE = "continue"
     PAUSE = "pause"
     STOP = "stop"
-
-
-class TrialStatus(enum.Enum):
-    """Life cycle of a trial; ``ALLOWED_TRANSITIONS`` lists the legal moves."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-    COMPLETED = "completed"
-    FAILED = "failed"
-
-    def is_finished(self) -> bool:
-        return self in (TrialStatus.STOPPED, TrialStatus.COMPLETED, TrialStatus.FAILED)
-
-    def can_become(self, other: TrialStatus) -> bool:
-        return other in ALLOWED_TRANSITIONS[self]
-
-
-ALLOWED_TRANSITIONS: dict[TrialStatus, frozenset[TrialStatus]] = {
-    TrialStatus.PENDING: frozenset({TrialStatus.RUNNING, TrialStatus.FAILED}),
-    TrialStatus.RUNNING: frozenset(
-        {TrialStatus.PAUSED, TrialStatus.STOPPED, TrialStatus.COMPLETED, TrialStatus.FAILED}
-    ),
-    TrialStatus.PAUSED: frozenset({TrialStatus.RUNNING, TrialStatus.STOPPED}),
-    TrialStatus.STOPPED: frozenset(),
-    TrialStatus.COMPLETED: frozenset(),
-    TrialStatus.FAILED: frozenset(),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,34 +104,127 @@ PAUSE = Decision(Action.PAUSE)
 
 
 class Scheduler(abc.ABC):
-    """Base class of every HPO method.
+    """Base class of every HPO method (see the module docstring).
 
     Args (by convention, keyword-only in subclasses):
         space: the search space.
         metric: name of the metric to optimise (a key of the ``metrics`` passed to reports).
         mode: "min" or "max".
-        max_t: the largest epoch a trial can reach.
+        max_t: the largest epoch a trial can reach; a trial completes there.
         seed: the one seed all randomness of the method flows from.
+        searcher: proposes new configurations and observes every trial (most methods; None for a method
+            that proposes configurations itself or through an inner scheduler).
     """
 
-    #: whether the method may answer PAUSE and later resume trials
+    #: whether the method may answer PAUSE and later resume trials (the caller refuses a PAUSE otherwise)
     pauses_trials: bool = False
+    #: whether the method accepts ``restrict_configurations`` (propose only given configurations)
+    supports_restrict_configurations: ClassVar[bool] = True
+    searcher: Searcher | None = None
+
+    # Hooks of subclasses -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        """What a free worker should run (see ``suggest``)."""
 
     @abc.abstractmethod
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
-        """What a free worker should run: a new trial (which will get ``new_trial_id``), a paused
-        trial to resume, or None if the method has nothing to run right now."""
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        """Continue, pause or stop ``trial_id`` (see ``on_report``)."""
 
-    @abc.abstractmethod
+    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+        """``trial_id`` completed ``max_t`` (see ``on_complete``)."""
+
+    def _on_error(self, trial_id: int, epoch: int) -> None:
+        """``trial_id`` failed (see ``on_error``)."""
+
+    def _on_stop(self, trial_id: int) -> None:
+        """The caller ended ``trial_id`` (see ``on_stop``)."""
+
+    # The contract --------------------------------------------------------------------------------
+    def suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        """What a free worker should run: a new trial (which will get ``new_trial_id``), a paused trial to
+        resume, or None if the method has nothing to run right now. ``new_trial_id=None``: no new trial may
+        start any more (only a resume is acceptable)."""
+        suggestion = self._suggest(new_trial_id)
+        searcher = self.searcher
+        if suggestion is not None and searcher is not None and searcher.observes:
+            self._announce(new_trial_id, suggestion, searcher)
+        return suggestion
+
     def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         """``trial_id`` reached ``epoch`` (< max_t) with ``metrics``: continue, pause or stop?"""
+        searcher = self.searcher
+        if searcher is None or not searcher.observes:
+            return self._on_report(trial_id, epoch, metrics)
+        config = self._live[trial_id]
+        self._epochs[trial_id] = epoch
+        searcher.on_result(trial_id, config, epoch, self._loss(metrics))
+        decision = self._on_report(trial_id, epoch, metrics)
+        if decision.action is Action.CONTINUE:
+            report_at = decision.report_at
+            searcher.on_pending(trial_id, config, epoch + 1 if report_at is None else report_at)
+        elif decision.action is Action.STOP:
+            self._end(trial_id, TrialStatus.STOPPED)
+        return decision
 
     def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         """``trial_id`` finished its last epoch (``max_t``) with ``metrics``."""
+        searcher = self.searcher
+        observed = searcher is not None and searcher.observes
+        if observed:
+            self._epochs[trial_id] = epoch
+            searcher.on_result(trial_id, self._live[trial_id], epoch, self._loss(metrics))
+        self._on_complete(trial_id, epoch, metrics)
+        if observed:
+            self._end(trial_id, TrialStatus.COMPLETED)
 
     def on_error(self, trial_id: int, epoch: int) -> None:
         """``trial_id`` failed at ``epoch`` (e.g. its metric is NaN); it will not report again."""
+        self._on_error(trial_id, epoch)
+        searcher = self.searcher
+        if searcher is not None and searcher.observes:
+            self._end(trial_id, TrialStatus.FAILED)
 
+    def on_stop(self, trial_id: int) -> None:
+        """The caller ended ``trial_id`` (running or paused): the experiment is over, or a scheduler wrapping
+        this one stopped it. It will not run again."""
+        self._on_stop(trial_id)
+        searcher = self.searcher
+        if searcher is not None and searcher.observes:
+            self._end(trial_id, TrialStatus.STOPPED)
+
+    # Searcher notifications ----------------------------------------------------------------------
+    def _give_up(self, trial_id: int) -> None:
+        """A paused trial will never be resumed: the searcher hears it ended (STOPPED)."""
+        searcher = self.searcher
+        if searcher is not None and searcher.observes:
+            self._end(trial_id, TrialStatus.STOPPED)
+
+    def _announce(self, new_trial_id: int | None, suggestion: Suggestion, searcher: Searcher) -> None:
+        if suggestion.trial_id is not None:  # resume
+            trial_id = suggestion.trial_id
+            config = self._live[trial_id]
+            done = self._epochs[trial_id]
+        else:
+            trial_id = new_trial_id
+            config = suggestion.config
+            source = suggestion.checkpoint_from
+            done = 0 if source is None else self._epochs.get(source, 0)
+            self._live[trial_id] = config
+            self._epochs[trial_id] = done
+        report_at = suggestion.report_at
+        searcher.on_pending(trial_id, config, done + 1 if report_at is None else report_at)
+
+    def _end(self, trial_id: int, status: TrialStatus) -> None:
+        """Tell the searcher once that ``trial_id`` ended (later calls for the same trial do nothing)."""
+        if self._live.pop(trial_id, None) is not None:
+            self.searcher.on_end(trial_id, status)
+
+    def _loss(self, metrics: Mapping[str, float]) -> float:
+        value = metrics[self.metric]
+        return value if self.mode == "min" else -value
+
+    # Problem -------------------------------------------------------------------------------------
     def _set_problem(
         self, space: Any, metric: str, mode: str, max_t: int, seed: int, *, min_max_t: int = 1
     ) -> None:
@@ -142,6 +234,8 @@ class Scheduler(abc.ABC):
         self.mode = check_mode(mode)
         self.max_t = check_positive_int("max_t", max_t, minimum=min_max_t)
         self.seed = seed
+        self._live: dict[int, Config] = {}  # observed trials that have not ended: their configurations
+        self._epochs: dict[int, int] = {}  # observed trials: the last epoch reported (or started after)
 
     def schedule_description(self) -> str:
         """Human-readable description of the rungs/brackets the method uses (for --show-schedule)."""

@@ -82,6 +82,8 @@ class _Subpopulation:
 class DEHB(SyncHyperband):
     """Differential evolution inside synchronous Hyperband brackets (see the module docstring).
 
+    Every trial (evolved ones too) is reported to ``searcher`` as with any scheduler.
+
     Args:
         space, metric, mode, max_t, seed, grace_period, reduction_factor, brackets, rung_levels,
         rung_increment, points_to_evaluate: as for ``SyncHyperband`` (default: the maximum number of
@@ -92,6 +94,8 @@ class DEHB(SyncHyperband):
         restrict_configurations: not supported (evolved vectors decode to arbitrary configurations);
             giving it raises ``ValueError``, as in Syne Tune.
     """
+
+    supports_restrict_configurations = False
 
     def __init__(
         self,
@@ -204,7 +208,7 @@ class DEHB(SyncHyperband):
     def _new_config(self, bracket: Bracket, slot: int, trial_id: int) -> Config | None:
         level = bracket.level
         if bracket.index == 0:  # the first rung of the first bracket: the searcher's configurations
-            config = self.searcher.suggest()
+            config = self.searcher.suggest(trial_id)
             if config is None:
                 return None
             vector = self.space.encode(config)
@@ -244,9 +248,6 @@ class DEHB(SyncHyperband):
             self._target_kept += 1
 
     def _trial_failed(self, trial_id: int, bracket: Bracket) -> None:
-        self._trials.pop(trial_id, None)
-
-    def _forget(self, trial_id: int) -> None:
         self._trials.pop(trial_id, None)
 
     # Differential evolution ----------------------------------------------------------------------

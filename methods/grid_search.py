@@ -165,6 +165,8 @@ class GridSearcher(Searcher):
     hyperparameters are one grid point. ``suggest`` returns None once every point was proposed.
     """
 
+    supports_restrict_configurations = True
+
     def __init__(
         self,
         space: SearchSpace,
@@ -246,7 +248,14 @@ class GridSearcher(Searcher):
                 self._drawn.add(key)
                 return key
 
-    def suggest(self) -> Config | None:
+    def describe(self) -> str:
+        sizes = ", ".join(f"{name}: {len(values)}" for name, values in self.values.items())
+        return f"grid of {self.size:,} points ({sizes}) in a seeded random order"
+
+    def state_summary(self) -> dict[str, Any]:
+        return {"grid_size": self.size, "grid_points_visited": self.visited}
+
+    def suggest(self, trial_id: int) -> Config | None:
         while self._points:
             point = self._points.pop()
             key = tuple(point[name] for name in self.names)
@@ -299,16 +308,6 @@ class GridSearch(RandomSearch):
             shuffle=shuffle,
         )
         super().__init__(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=grid)
-
-    def schedule_description(self) -> str:
-        sizes = ", ".join(f"{name}: {len(values)}" for name, values in self.searcher.values.items())
-        return (
-            f"GridSearch: {self.searcher.size:,} grid points ({sizes}) in a seeded random order, "
-            "each trained to max_t without early stopping"
-        )
-
-    def state_summary(self) -> dict[str, Any]:
-        return {"grid_size": self.searcher.size, "grid_points_visited": self.searcher.visited}
 
 
 __all__ = ["DEFAULT_NUM_SAMPLES", "CandidateSet", "GridSearch", "GridSearcher", "grid_values", "settle_conditions"]

@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_positive_int
-from methods.random_search import RandomSearch
+from methods.random_search import FIFOScheduler
+from methods.searcher import Searcher
 from searchspace import Config, SearchSpace
 
 
@@ -47,7 +48,11 @@ class MedianStoppingRule(Scheduler):
         grace_population: no trial is stopped at an epoch with fewer values than this (default 5).
         rank_cutoff: a trial ranking beyond this fraction is stopped (default 0.5, the median).
         running_average: compare running averages of the metric rather than its last values (default True).
-        restrict_configurations, points_to_evaluate: for the default base only.
+        searcher, restrict_configurations, points_to_evaluate: for the default base only (a FIFO scheduler with
+            this searcher, by default random search).
+
+    A trial the rule stops is reported to ``base`` as stopped by its caller (``on_stop``), so the base and its
+    searcher know it ended.
     """
 
     def __init__(
@@ -65,6 +70,7 @@ class MedianStoppingRule(Scheduler):
         running_average: bool = True,
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        searcher: Searcher | None = None,
     ) -> None:
         self._set_problem(space, metric, mode, max_t, seed)
         self.grace_time = check_positive_int("grace_time", grace_time)
@@ -74,18 +80,21 @@ class MedianStoppingRule(Scheduler):
         self.rank_cutoff = rank_cutoff
         self.running_average = running_average
         if base is None:
-            base = RandomSearch(
+            base = FIFOScheduler(
                 space,
                 metric=metric,
                 mode=mode,
                 max_t=max_t,
                 seed=seed,
+                searcher=searcher,
                 restrict_configurations=restrict_configurations,
                 points_to_evaluate=points_to_evaluate,
             )
         else:
-            if restrict_configurations is not None or points_to_evaluate is not None:
-                raise ValueError("with a given `base`, pass restrict_configurations/points_to_evaluate to the base")
+            if restrict_configurations is not None or points_to_evaluate is not None or searcher is not None:
+                raise ValueError(
+                    "with a given `base`, pass searcher/restrict_configurations/points_to_evaluate to the base"
+                )
             for name in ("metric", "mode", "max_t"):
                 if getattr(base, name, None) not in (None, getattr(self, name)):
                     raise ValueError(
@@ -103,7 +112,7 @@ class MedianStoppingRule(Scheduler):
         self._base_at: dict[int, int] = {}  # epoch at which the base wants the next report
 
     # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         suggestion = self.base.suggest(new_trial_id)
         if suggestion is None:
             return None
@@ -119,7 +128,7 @@ class MedianStoppingRule(Scheduler):
         self._base_at[trial_id] = base_at
         return dataclasses.replace(suggestion, report_at=self._report_at(done, base_at))
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         self._epoch[trial_id] = epoch
         value = self._sign * metrics[self.metric]
         if self.running_average:  # mean of the trial's reported values (every epoch it ran)
@@ -138,6 +147,7 @@ class MedianStoppingRule(Scheduler):
             and better / len(values) > self.rank_cutoff
         ):
             self.num_stopped += 1
+            self.base.on_stop(trial_id)
             return STOP
         base_at = self._base_at[trial_id]
         if epoch >= base_at:
@@ -148,11 +158,14 @@ class MedianStoppingRule(Scheduler):
             self._base_at[trial_id] = base_at
         return Decision(Action.CONTINUE, self._report_at(epoch, base_at))
 
-    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         self.base.on_complete(trial_id, epoch, metrics)
 
-    def on_error(self, trial_id: int, epoch: int) -> None:
+    def _on_error(self, trial_id: int, epoch: int) -> None:
         self.base.on_error(trial_id, epoch)
+
+    def _on_stop(self, trial_id: int) -> None:
+        self.base.on_stop(trial_id)
 
     # Schedule ------------------------------------------------------------------------------------
     def schedule_description(self) -> str:

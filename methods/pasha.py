@@ -208,7 +208,7 @@ class PASHA(ASHA):
         self._reset_window()
 
     # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         per_epoch = self.tracking and self.auto_epsilon
         current_max = self.current_max_t
         levels = self.levels
@@ -219,12 +219,14 @@ class PASHA(ASHA):
                 if trial_id is not None:
                     report_at = level + 1 if per_epoch else self._next_milestone(0, level)
                     return Suggestion.resume(trial_id, report_at=report_at)
-        config = self.searcher.suggest()
+        if new_trial_id is None:
+            return None
+        config = self.searcher.suggest(new_trial_id)
         if config is None:
             return None
         return Suggestion.start(config, report_at=1 if per_epoch else levels[0])
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         value = metrics[self.metric]
         self._num_reports += 1
         in_window = self.tracking and self._bottom < epoch <= self._top

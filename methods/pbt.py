@@ -45,7 +45,7 @@ import numpy as np
 
 from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_positive_int
 from methods.grid_search import CandidateSet, settle_conditions
-from methods.searchers import RandomSearcher
+from methods.searchers import Searcher, searcher_or_random
 from searchspace import Categorical, Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
 
@@ -99,6 +99,8 @@ class PBT(Scheduler):
         resample_probability: probability of resampling a non-categorical hyperparameter (default 0.25).
         points_to_evaluate: first configurations (default: the midpoint, none with restrict_configurations).
         restrict_configurations: only these configurations are run (see the module docstring).
+        searcher: proposes the configurations of the new (not copied) trials (default: random, with the two
+            options above).
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class PBT(Scheduler):
         resample_probability: float = 0.25,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         restrict_configurations: Sequence[Config] | None = None,
+        searcher: Searcher | None = None,
     ) -> None:
         self._set_problem(space, metric, mode, max_t, seed)
         self.population_size = check_positive_int("population_size", population_size)
@@ -129,8 +132,12 @@ class PBT(Scheduler):
             )
         self.quantile_fraction = quantile_fraction
         self.resample_probability = resample_probability
-        self._random = RandomSearcher(
-            space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
+        self.searcher = searcher_or_random(
+            space,
+            searcher,
+            seed=seed,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
         )
         self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
         self._rng = np.random.default_rng([seed, 3])
@@ -145,22 +152,22 @@ class PBT(Scheduler):
         self.num_exploits = 0
 
     # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
-        if new_trial_id in self._running:  # the previous suggestion for this id was never started
-            self._forget(new_trial_id)
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        if new_trial_id is None:
+            return None
         if self._pending:
             source, start, config = self._pending.pop()
             self._running[new_trial_id] = config
             return Suggestion.start(config, report_at=self._next_report(start), checkpoint_from=source)
         if len(self._running) >= self.population_size:
             return None
-        config = self._random.suggest()
+        config = self.searcher.suggest(new_trial_id)
         if config is None:
             return None
         self._running[new_trial_id] = config
         return Suggestion.start(config, report_at=self._next_report(0))
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         value = metrics[self.metric]
         self._score[trial_id] = self._sign * value if math.isfinite(value) else math.inf
         self._epoch[trial_id] = epoch
@@ -176,15 +183,18 @@ class PBT(Scheduler):
         self.num_exploits += 1
         return STOP
 
-    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         self._forget(trial_id, finished=True)
 
-    def on_error(self, trial_id: int, epoch: int) -> None:
+    def _on_error(self, trial_id: int, epoch: int) -> None:
         self._forget(trial_id, finished=True)
+
+    def _on_stop(self, trial_id: int) -> None:
+        self._forget(trial_id)
 
     def _forget(self, trial_id: int, finished: bool = False) -> None:
-        """``trial_id`` left the population (stopped, completed, failed or never started). A completed or
-        failed trial leaves no checkpoint to copy: pending copies of it are dropped."""
+        """``trial_id`` left the population (stopped, completed or failed). A completed or failed trial leaves no
+        checkpoint to copy: pending copies of it are dropped."""
         self._running.pop(trial_id, None)
         self._score.pop(trial_id, None)
         self._epoch.pop(trial_id, None)

@@ -1,4 +1,4 @@
-"""Random search: every trial is a fresh random configuration trained to ``max_t``."""
+"""FIFO scheduling: every trial its searcher proposes runs to ``max_t``; random search is FIFO + random."""
 
 from __future__ import annotations
 
@@ -6,16 +6,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from methods.base import Action, Decision, Scheduler, Suggestion
-from methods.searchers import RandomSearcher, Searcher
+from methods.searchers import Searcher, searcher_or_random
 from searchspace import Config, SearchSpace
 
 
-class RandomSearch(Scheduler):
-    """Runs configurations drawn by a searcher (default: uniform random) to ``max_t``, never stopping.
+class FIFOScheduler(Scheduler):
+    """Starts the configurations its searcher proposes, in order, and runs each to ``max_t`` (never stops one).
 
-    ``allow_duplicates`` and ``restrict_configurations`` (only these configurations, e.g. those a
-    table has data for) and ``points_to_evaluate`` (default: the midpoint first) are passed to the
-    default ``RandomSearcher``.
+    Args:
+        space, metric, mode, max_t, seed: as for every scheduler.
+        searcher: proposes configurations (default: ``RandomSearcher`` with the three options below).
+        allow_duplicates, restrict_configurations, points_to_evaluate: options of the default searcher
+            (only these configurations, e.g. those a table has data for; the midpoint first by default).
     """
 
     def __init__(
@@ -26,15 +28,16 @@ class RandomSearch(Scheduler):
         mode: str = "min",
         max_t: int,
         seed: int = 0,
+        searcher: Searcher | None = None,
         allow_duplicates: bool = False,
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        searcher: Searcher | None = None,
     ) -> None:
         self._set_problem(space, metric, mode, max_t, seed)
         self.allow_duplicates = allow_duplicates
-        self.searcher = searcher or RandomSearcher(
+        self.searcher = searcher_or_random(
             space,
+            searcher,
             seed=seed,
             allow_duplicates=allow_duplicates,
             restrict_configurations=restrict_configurations,
@@ -42,11 +45,24 @@ class RandomSearch(Scheduler):
         )
         self._to_end = Decision(Action.CONTINUE, max_t)
 
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
-        config = self.searcher.suggest()
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        if new_trial_id is None:
+            return None
+        config = self.searcher.suggest(new_trial_id)
         if config is None:
             return None
         return Suggestion.start(config, report_at=self.max_t)
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         return self._to_end
+
+    def schedule_description(self) -> str:
+        return f"{type(self).__name__}: every trial runs to max_t={self.max_t}; searcher: {self.searcher.describe()}"
+
+    def state_summary(self) -> dict[str, Any]:
+        return self.searcher.state_summary()
+
+
+class RandomSearch(FIFOScheduler):
+    """Random search: FIFO scheduling of configurations drawn uniformly at random (``RandomSearcher``,
+    no duplicates by default, the midpoint of the space first)."""

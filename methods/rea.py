@@ -10,9 +10,12 @@ Architecture Search", AAAI 2019 (Algorithm 1), as described for Syne Tune's ``Re
   (uniform in its encoded space, i.e. log-uniform on a log scale; the docs: "for integer and float
   parameters we sample a new value uniformly at random"), for a finite domain another of its values,
   uniformly. A conditional child that becomes active gets a random value, one that becomes inactive None.
-- Trials run to ``max_t`` (one report, at the end). A finished trial joins the population with its final
-  metric; a failed trial joins with its last reported value, if it reported one. When the population
-  exceeds ``population_size`` its *oldest* member is removed (ageing, not the worst).
+- ``REA`` is FIFO scheduling (``methods.random_search.FIFOScheduler``: trials run to ``max_t``, one report at
+  the end) with the ``RegularizedEvolution`` searcher. Every result the searcher receives joins the population
+  (as in Syne Tune, whose FIFO scheduler updates its searcher with final results only): under FIFO, each
+  completed trial with its final metric; a failed trial never joins. Under a multi-fidelity scheduler
+  (``ASHA+rea``) every rung result joins. When the population exceeds ``population_size`` its *oldest* member is
+  removed (ageing, not the worst).
 
 Asynchronous workers: while the population is still empty after the random phase (workers started more
 trials than have finished), new trials are random as well.
@@ -32,8 +35,10 @@ from typing import Any
 
 import numpy as np
 
-from methods.base import Action, Decision, Scheduler, Suggestion, check_positive_int
+from methods.base import check_positive_int
 from methods.grid_search import CandidateSet, settle_conditions
+from methods.random_search import FIFOScheduler
+from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from searchspace import Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
@@ -74,14 +79,11 @@ def mutate_value(domain: Any, value: Any, rng: np.random.Generator) -> Any:
     return values[position]
 
 
-class REA(Scheduler):
-    """Regularized evolution; see the module docstring.
+class RegularizedEvolution(Searcher):
+    """The searcher of regularized evolution; see the module docstring.
 
     Args:
         space: the search space.
-        metric: metric to optimise.
-        mode: "min" or "max".
-        max_t: epoch at which trials complete (and report their fitness).
         seed: seed of the initial random configurations, the tournaments and the mutations.
         population_size: number of members kept (default 100, as in the docs).
         sample_size: tournament size (default 10, as in the docs).
@@ -90,20 +92,19 @@ class REA(Scheduler):
         restrict_configurations: only these configurations are ever proposed (see the module docstring).
     """
 
+    supports_restrict_configurations = True
+
     def __init__(
         self,
         space: SearchSpace,
         *,
-        metric: str,
-        mode: str = "min",
-        max_t: int,
         seed: int = 0,
         population_size: int = 100,
         sample_size: int = 10,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         restrict_configurations: Sequence[Config] | None = None,
     ) -> None:
-        self._set_problem(space, metric, mode, max_t, seed)
+        self.space = space
         self.population_size = check_positive_int("population_size", population_size)
         self.sample_size = check_positive_int("sample_size", sample_size)
         self._random = RandomSearcher(
@@ -111,55 +112,43 @@ class REA(Scheduler):
         )
         self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
         num_points = len(points_to_evaluate) if points_to_evaluate is not None else int(restrict_configurations is None)
-        self._num_random = max(self.population_size, num_points)
+        self.num_random = max(self.population_size, num_points)
         self._rng = np.random.default_rng([seed, 2])
         self._order = topological_order(space.names, space.conditions)
-        self._sign = 1.0 if self.mode == "min" else -1.0
-        #: (score, config), oldest first; score = metric value, negated for mode "max" (lower is better)
+        #: (loss, config), oldest first (lower is better)
         self.population: deque[tuple[float, Config]] = deque()
-        self._configs: dict[int, Config] = {}  # running trials
-        self._last_value: dict[int, float] = {}  # last reported value of running trials
         self._num_started = 0
-        self._to_end = Decision(Action.CONTINUE, max_t)
 
-    # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def suggest(self, trial_id: int) -> Config | None:
         config = None
-        if self._num_started < self._num_random or not self.population:
-            config = self._random.suggest()
+        if self._num_started < self.num_random or not self.population:
+            config = self._random.suggest(trial_id)
         if config is None:
             if not self.population:
                 return None
             config = self.mutate(self.tournament())
-        self._num_started = max(self._num_started, new_trial_id + 1)
-        self._configs[new_trial_id] = config
-        return Suggestion.start(config, report_at=self.max_t)
+        self._num_started = max(self._num_started, trial_id + 1)
+        return config
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        self._last_value[trial_id] = metrics[self.metric]
-        return self._to_end
+    def describe(self) -> str:
+        return (
+            f"regularized evolution: population {self.population_size}, tournament sample {self.sample_size}; the "
+            f"first {self.num_random} trials are random"
+        )
 
-    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
-        self._last_value.pop(trial_id, None)
-        self._add(trial_id, metrics[self.metric])
+    def state_summary(self) -> dict[str, Any]:
+        best = min((loss for loss, _ in self.population), default=None)
+        return {"population": len(self.population), "best_loss_in_population": best}
 
-    def on_error(self, trial_id: int, epoch: int) -> None:
-        value = self._last_value.pop(trial_id, None)
-        if value is None:
-            self._configs.pop(trial_id, None)
-        else:
-            self._add(trial_id, value)
-
-    # Evolution -----------------------------------------------------------------------------------
-    def _add(self, trial_id: int, value: float) -> None:
-        """``trial_id`` joins the population; the oldest member leaves when it is too large."""
-        config = self._configs.pop(trial_id, None)
-        if config is None or not math.isfinite(value):
+    def on_result(self, trial_id: int, config: Config, epoch: int, loss: float) -> None:
+        """The result joins the population; the oldest member leaves when it is too large."""
+        if not math.isfinite(loss):
             return
-        self.population.append((self._sign * value, config))
+        self.population.append((loss, config))
         if len(self.population) > self.population_size:
             self.population.popleft()
 
+    # Evolution ----------------------------------------------------------------------------------
     def tournament(self) -> Config:
         """The best of ``sample_size`` members drawn uniformly with replacement (first one on ties)."""
         population = self.population
@@ -198,16 +187,33 @@ class REA(Scheduler):
         nearest = candidates.nearest(parent, excluded)
         return dict(candidates.configs[nearest if nearest is not None else 0])
 
-    # Reporting -----------------------------------------------------------------------------------
-    def schedule_description(self) -> str:
-        return (
-            f"REA: population {self.population_size}, tournament sample {self.sample_size}; the first "
-            f"{self._num_random} trials are random, every trial runs to max_t={self.max_t}"
-        )
 
-    def state_summary(self) -> dict[str, Any]:
-        best = min((score for score, _ in self.population), default=None)
-        return {
-            "population": len(self.population),
-            "best_in_population": None if best is None else self._sign * best,
-        }
+
+class REA(FIFOScheduler):
+    """Regularized evolution: FIFO scheduling (every trial to ``max_t``) with the ``RegularizedEvolution``
+    searcher, whose arguments it takes (``population_size``, ``sample_size``, ``points_to_evaluate``,
+    ``restrict_configurations``); ``metric``, ``mode``, ``max_t``, ``seed`` as for every scheduler.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: str = "min",
+        max_t: int,
+        seed: int = 0,
+        population_size: int = 100,
+        sample_size: int = 10,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        restrict_configurations: Sequence[Config] | None = None,
+    ) -> None:
+        searcher = RegularizedEvolution(
+            space,
+            seed=seed,
+            population_size=population_size,
+            sample_size=sample_size,
+            points_to_evaluate=points_to_evaluate,
+            restrict_configurations=restrict_configurations,
+        )
+        super().__init__(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher)

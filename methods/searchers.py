@@ -1,26 +1,18 @@
-"""Searchers propose configurations; schedulers call them and decide what runs how long."""
+"""Model-free searchers: uniform random sampling (``RandomSearcher``) and the helpers of every searcher that
+takes ``points_to_evaluate`` or ``restrict_configurations``. The contract is ``methods.searcher.Searcher``."""
 
 from __future__ import annotations
 
-import abc
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from methods.searcher import Searcher
 from searchspace import Config, SearchSpace
 
-
-class Searcher(abc.ABC):
-    """Proposes configurations. It never calls back into a scheduler."""
-
-    @abc.abstractmethod
-    def suggest(self) -> Config | None:
-        """A new configuration, or None if the searcher has nothing left to propose."""
-
-    def on_result(self, config: Config, epoch: int, value: float) -> None:
-        """Observe ``value`` of the metric for ``config`` at ``epoch`` (model-based searchers learn)."""
+__all__ = ["RandomSearcher", "Searcher", "complete_config", "searcher_or_random"]
 
 
 class RandomSearcher(Searcher):
@@ -42,6 +34,7 @@ class RandomSearcher(Searcher):
             ``restrict_configurations`` the default is none and given points must be candidates.
     """
 
+    supports_restrict_configurations = True
     _MAX_REJECTIONS = 1000
 
     def __init__(
@@ -80,7 +73,7 @@ class RandomSearcher(Searcher):
     def _key(self, config: Mapping[str, Any]) -> tuple:
         return tuple(config[name] for name in self._names)
 
-    def suggest(self) -> Config | None:
+    def suggest(self, trial_id: int) -> Config | None:
         while self._points:
             point = self._points.pop()
             key = self._key(point)
@@ -175,3 +168,39 @@ def _checked_candidates(space: SearchSpace, configs: Sequence[Config]) -> list[C
     if not distinct:
         raise ValueError("restrict_configurations is empty: give at least one configuration")
     return list(distinct.values())
+
+
+def searcher_or_random(
+    space: SearchSpace,
+    searcher: Searcher | None,
+    *,
+    seed: int,
+    restrict_configurations: Sequence[Config] | None = None,
+    points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+    allow_duplicates: bool = False,
+) -> Searcher:
+    """``searcher``, or a ``RandomSearcher`` with the given options when it is None (a scheduler's default).
+
+    Options that only the default searcher takes cannot be combined with a given searcher: pass them to it."""
+    if searcher is None:
+        return RandomSearcher(
+            space,
+            seed=seed,
+            allow_duplicates=allow_duplicates,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
+        )
+    if not isinstance(searcher, Searcher):
+        raise TypeError(f"`searcher` must be a methods.Searcher, got {type(searcher).__name__}")
+    given = [
+        name
+        for name, value in (
+            ("restrict_configurations", restrict_configurations),
+            ("points_to_evaluate", points_to_evaluate),
+            ("allow_duplicates", allow_duplicates or None),
+        )
+        if value is not None
+    ]
+    if given:
+        raise ValueError(f"with a given `searcher`, pass {', '.join(given)} to the searcher, not to the scheduler")
+    return searcher

@@ -27,7 +27,7 @@ from typing import Any
 from methods.base import PAUSE, STOP, Action, Decision, Scheduler, Suggestion
 from methods.rungs import bracket_count, hyperband_bracket_sizes
 from methods.rungs import rung_levels as compute_rung_levels
-from methods.searchers import RandomSearcher, Searcher
+from methods.searchers import Searcher, searcher_or_random
 from searchspace import Config, SearchSpace
 
 #: sort key of a failed trial: ranked after every real value
@@ -112,10 +112,11 @@ class SyncHyperband(Scheduler):
     (``on_error``) fills its slot with the worst value; if it is nevertheless among the best of a rung
     (fewer valid results than next-rung slots) its next slot is filled with the worst value at once.
 
-    When no new trial can start (the searcher ran out of configurations, or the caller did not start a
-    proposed new trial: it asked again with the same ``new_trial_id``, which the simulator does once
-    ``max_trials`` is reached), the current rung of the bracket that needs a new configuration is cut to the
-    slots already handed out (its later rungs shrink in proportion), so running brackets can still finish.
+    When no new trial can start (the searcher ran out of configurations, or the caller said no new trial may
+    start: ``suggest(None)``, which the simulator says once ``max_trials`` is reached), the current rung of the
+    bracket that needs a new configuration is cut to the slots already handed out (its later rungs shrink in
+    proportion), so running brackets can still finish. A trial the caller stops (``on_stop``) counts as failed.
+    The paused trials of a complete rung that are not promoted are given up (their searcher hears they ended).
     """
 
     pauses_trials = True
@@ -159,14 +160,18 @@ class SyncHyperband(Scheduler):
             )
         all_levels = [*self.levels, max_t]
         self.bracket_levels = [all_levels[s:] for s in range(self.brackets)]
-        self.searcher = searcher or self._default_searcher(space, seed, restrict_configurations, points_to_evaluate)
+        self.searcher = searcher_or_random(
+            space,
+            searcher,
+            seed=seed,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
+        )
         self._sign = 1.0 if self.mode == "min" else -1.0
         self._active: list[Bracket] = []  # not complete, in creation order (the first is the primary)
         self._pending: dict[int, tuple[Bracket, int]] = {}  # trial -> (bracket, slot) it is running for
-        self._configs: dict[int, Config] = {}  # trial -> configuration (passed to the searcher with results)
         self._failed: set[int] = set()
-        self._offered: tuple[int, Bracket, int] | None = None  # last start proposed: (trial, bracket, slot)
-        self._no_new_trials = False  # the caller refused a proposed new trial
+        self._no_new_trials = False  # the caller said no new trial may start
         self._configs_exhausted = False  # the searcher has nothing left
         self._opened = 0
         self._completed = 0
@@ -174,24 +179,10 @@ class SyncHyperband(Scheduler):
         self._starts = 0
         self._resumes = 0
 
-    @staticmethod
-    def _default_searcher(
-        space: SearchSpace,
-        seed: int,
-        restrict_configurations: Sequence[Config] | None,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None,
-    ) -> Searcher:
-        return RandomSearcher(
-            space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
-        )
-
     # Contract ------------------------------------------------------------------------------------
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
-        offered = self._offered
-        if offered is not None:
-            self._offered = None
-            if offered[0] == new_trial_id:  # the proposed start was not used: no new trials any more
-                self._refused(*offered)
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        if new_trial_id is None:
+            self._no_new_trials = True
         active = self._active
         position = 0
         while True:
@@ -207,7 +198,7 @@ class SyncHyperband(Scheduler):
             if position < len(active) and active[position] is bracket:
                 position += 1  # else the bracket completed (or was dropped) and left the list
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         entry = self._pending.get(trial_id)
         if entry is None:
             return STOP
@@ -219,12 +210,15 @@ class SyncHyperband(Scheduler):
         self._result(trial_id, bracket, slot, metrics[self.metric])
         return decision
 
-    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         entry = self._pending.get(trial_id)
         if entry is not None:
             self._result(trial_id, entry[0], entry[1], metrics[self.metric])
 
-    def on_error(self, trial_id: int, epoch: int) -> None:
+    def _on_stop(self, trial_id: int) -> None:
+        self._on_error(trial_id, 0)
+
+    def _on_error(self, trial_id: int, epoch: int) -> None:
         self._failed.add(trial_id)
         entry = self._pending.pop(trial_id, None)
         if entry is not None:
@@ -260,7 +254,7 @@ class SyncHyperband(Scheduler):
     # Hooks (DEHB overrides these) ----------------------------------------------------------------
     def _new_config(self, bracket: Bracket, slot: int, trial_id: int) -> Config | None:
         """Configuration of a new trial for a free slot of ``bracket``'s current rung (None: none left)."""
-        config = self.searcher.suggest()
+        config = self.searcher.suggest(trial_id)
         if config is None:
             self._configs_exhausted = True
         return config
@@ -285,9 +279,6 @@ class SyncHyperband(Scheduler):
     def _trial_resumed(self, trial_id: int, bracket: Bracket) -> None:
         """``trial_id`` is resumed towards the level of ``bracket``'s current rung."""
 
-    def _forget(self, trial_id: int) -> None:
-        """A proposed new trial was not started."""
-
     # Brackets ------------------------------------------------------------------------------------
     def _open_bracket(self) -> Bracket:
         offset = self._opened % self.brackets
@@ -296,7 +287,7 @@ class SyncHyperband(Scheduler):
         self._active.append(bracket)
         return bracket
 
-    def _job_in(self, bracket: Bracket, new_trial_id: int) -> Suggestion | None:
+    def _job_in(self, bracket: Bracket, new_trial_id: int | None) -> Suggestion | None:
         """Hand out the next free slot of ``bracket``'s current rung, if any."""
         while bracket.has_free_slot():
             slot = bracket.next_free
@@ -317,15 +308,12 @@ class SyncHyperband(Scheduler):
             bracket.next_free += 1
             bracket.trials[slot] = new_trial_id
             self._pending[new_trial_id] = (bracket, slot)
-            self._configs[new_trial_id] = config
-            self._offered = (new_trial_id, bracket, slot)
             self._starts += 1
             return Suggestion.start(config, report_at=bracket.level)
         return None
 
     def _result(self, trial_id: int, bracket: Bracket, slot: int, value: float) -> None:
         del self._pending[trial_id]
-        self.searcher.on_result(self._configs[trial_id], bracket.level, value)
         key = self._sign * value
         if key != key:  # NaN: ranked last
             key = WORST
@@ -348,7 +336,12 @@ class SyncHyperband(Scheduler):
             self._completed += 1
             return
         size = bracket.sizes[following]
-        bracket.trials = self._next_rung_trials(bracket, size)
+        promoted = self._next_rung_trials(bracket, size)
+        kept = set(promoted)
+        for trial in bracket.trials:
+            if trial is not None and trial not in kept:
+                self._give_up(trial)
+        bracket.trials = promoted
         bracket.rung = following
         bracket.keys = [None] * size
         bracket.next_free = 0
@@ -356,8 +349,6 @@ class SyncHyperband(Scheduler):
 
     def _retire(self, bracket: Bracket) -> None:
         self._active.remove(bracket)
-        if self._offered is not None and self._offered[1] is bracket:
-            self._offered = None
 
     def _cut_rung(self, bracket: Bracket) -> None:
         """No new trial can start: the current rung keeps only the slots handed out so far."""
@@ -377,19 +368,6 @@ class SyncHyperband(Scheduler):
         self._dropped += 1
         if bracket.filled == kept:
             self._advance(bracket)
-
-    def _refused(self, trial_id: int, bracket: Bracket, slot: int) -> None:
-        """The start proposed for ``trial_id`` (slot ``slot``, the last handed out) was not used."""
-        self._no_new_trials = True
-        self._starts -= 1
-        self._pending.pop(trial_id, None)
-        self._configs.pop(trial_id, None)
-        self._forget(trial_id)
-        if bracket.is_complete or bracket.next_free != slot + 1 or bracket.trials[slot] != trial_id:
-            return
-        bracket.trials[slot] = None
-        bracket.next_free = slot
-        self._cut_rung(bracket)
 
 
 class SyncSuccessiveHalving(SyncHyperband):

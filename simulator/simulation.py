@@ -21,6 +21,17 @@ actually runs are recorded and charged, starting when its worker starts it. The 
 checkpoint is the one of its last report), paused or stopped, not failed or completed; ``trials_frame``
 records it in a ``checkpoint_from`` column (-1: started from scratch).
 
+The problem is the method's: the metric, mode and ``max_t`` the scheduler was built with are the ones
+simulated (a different ``metric``/``max_t`` given to ``simulate`` is refused, as is a ``max_t`` beyond the
+benchmark's epochs or a mode that contradicts the benchmark's objective). A ``report_at`` outside ``(epochs
+done, max_t]`` is an error, never clamped.
+
+Trial life cycle: every trial's status (``methods.TrialStatus``) changes only along ``ALLOWED_TRANSITIONS``
+(PENDING → RUNNING → PAUSED/STOPPED/COMPLETED/FAILED, PAUSED → RUNNING); a PAUSE from a method that does not
+declare ``pauses_trials`` is an error. Once ``max_trials`` trials have started the scheduler is asked
+``suggest(None)``: no new trial may start, a paused one may be resumed. When the experiment ends, the
+scheduler is told ``on_stop`` for every trial still running or paused (their recorded status is unchanged).
+
 Stop criteria: simulated wall-clock, number of results, number of trials, target metric value.
 Results are returned in time order (ties: order of the segments' starts, then epoch).
 """
@@ -36,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repository import Blackbox, BlackboxBase, BlackboxError
-from methods import Action, Scheduler
+from methods import ALLOWED_TRANSITIONS, Action, Scheduler, TrialStatus
 from searchspace import SearchSpaceError
 from simulator.errors import SimulationError
 from simulator.events import EventQueue
@@ -46,6 +57,14 @@ NONE, CONTINUE, PAUSE, STOP, COMPLETE, FAIL = range(len(OUTCOMES))
 _ACTION_CODE = {Action.CONTINUE: CONTINUE, Action.PAUSE: PAUSE, Action.STOP: STOP}
 _SEED_BATCH = 256
 _NO_ROW = -1
+PENDING, RUNNING, PAUSED = TrialStatus.PENDING, TrialStatus.RUNNING, TrialStatus.PAUSED
+_STATUS_OF_OUTCOME = {
+    CONTINUE: RUNNING,
+    PAUSE: PAUSED,
+    STOP: TrialStatus.STOPPED,
+    COMPLETE: TrialStatus.COMPLETED,
+    FAIL: TrialStatus.FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +127,9 @@ def simulate(
         n_workers: parallel workers.
         seed: seed of the simulator's generator (which benchmark seed each trial replays).
         stop: stop criteria.
-        metric: objective checked against ``stop.target_metric_value`` (default: the benchmark's).
-        max_t: last epoch of a trial (default: the benchmark's last fidelity).
+        metric: the metric the method optimises (default and only accepted value: ``scheduler.metric``);
+            ``stop.target_metric_value`` applies to it in the scheduler's mode.
+        max_t: last epoch of a trial (default and only accepted value: ``scheduler.max_t``).
         decision_overhead: simulated seconds charged before each start or resume.
     """
     return _Simulation(blackbox, scheduler, n_workers, seed, stop, metric, max_t, decision_overhead).run()
@@ -145,18 +165,15 @@ class _Simulation:
                 f"benchmark {blackbox.name!r}: the name(s) {clashes} clash with result columns or with each "
                 f"other (reserved: {sorted(reserved)}); rename the hyperparameter or objective"
             )
-        self.max_t = int(max_t if max_t is not None else fidelities[-1])
-        if not 1 <= self.max_t <= len(fidelities):
-            raise SimulationError(f"`max_t` must be between 1 and {len(fidelities)}, got {max_t}")
         self.blackbox = blackbox
         self.scheduler = scheduler
+        self.max_t, metric, mode = _problem_of(scheduler, blackbox, metric, max_t)
         self.n_workers = n_workers
         self.stop = stop
         self.overhead = float(decision_overhead)
         self.names = blackbox.objective_names
-        self.metric_index = blackbox.objective_index(metric or blackbox.metric)
-        metric_mode = blackbox.objective(self.names[self.metric_index]).mode
-        self.target_is_min = metric_mode != "max"
+        self.metric_index = blackbox.objective_index(metric)
+        self.target_is_min = mode == "min"
         self.runtime_index = self._runtime_index(blackbox)
         self.elapsed_index = None if blackbox.elapsed_objective is None else blackbox.objective_index(
             blackbox.elapsed_objective
@@ -176,7 +193,7 @@ class _Simulation:
         self.curves: list[tuple[np.ndarray, np.ndarray]] = []  # per trial: metric and runtime per epoch
         self.first_bad: list[int] = []  # per trial: index of the first epoch with NaN metric/runtime
         self.epoch_done: list[int] = []
-        self.status: list[str] = []
+        self.status: list[TrialStatus] = []
         self.checkpoint_from: list[int] = []  # per trial: trial whose checkpoint it started from, or -1
         # bookkeeping
         self.segments: list[_Segment] = []
@@ -225,7 +242,11 @@ class _Simulation:
         for segment in self.running:
             if segment is not None:
                 self._record(segment, NONE, cutoff)
-        return self._result(reason, queue.now, wallclock)
+        result = self._result(reason, queue.now, wallclock)
+        for trial, status in enumerate(self.status):  # the experiment is over: nothing runs again
+            if status is RUNNING or status is PAUSED:
+                self.scheduler.on_stop(trial)
+        return result
 
     def _results_until(self, t: float) -> int:
         count = self.emitted
@@ -241,33 +262,40 @@ class _Simulation:
         max_trials = self.stop.max_trials
         while idle:
             new_id = len(self.seed_indices)
+            may_start = max_trials is None or new_id < max_trials
             started = real_time.perf_counter()
-            suggestion = scheduler.suggest(new_id)
+            suggestion = scheduler.suggest(new_id if may_start else None)
             self.decision_seconds += real_time.perf_counter() - started
             self.num_decisions += 1
             if suggestion is None:
                 return
             if suggestion.trial_id is not None:
                 trial = suggestion.trial_id
-                if not 0 <= trial < len(self.seed_indices) or self.status[trial] != "paused":
-                    state = self.status[trial] if 0 <= trial < len(self.seed_indices) else "unknown"
-                    raise SimulationError(
-                        f"{type(scheduler).__name__} asked to resume trial {trial}, which is {state}, not paused"
-                    )
-                if suggestion.checkpoint_from is not None:
-                    raise SimulationError(
-                        f"{type(scheduler).__name__} asked to resume trial {trial} from the checkpoint of trial "
-                        f"{suggestion.checkpoint_from}; only a new trial can start from another trial's checkpoint"
-                    )
+                self._check_resume(trial, suggestion.checkpoint_from)
             else:
-                if max_trials is not None and new_id >= max_trials:
-                    return
+                if not may_start:
+                    raise SimulationError(
+                        f"{type(scheduler).__name__} proposed a new trial after being told that no new trial may "
+                        f"start (suggest(None): max_trials={max_trials} reached); it may only resume a paused trial"
+                    )
                 source = suggestion.checkpoint_from
                 if source is not None:
                     self._check_checkpoint_source(source)
                 trial = self._new_trial(suggestion.config, source)
             worker = heapq.heappop(idle)
             self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
+
+    def _check_resume(self, trial: object, checkpoint_from: int | None) -> None:
+        method = type(self.scheduler).__name__
+        known = not isinstance(trial, bool) and isinstance(trial, (int, np.integer)) and 0 <= trial < len(self.status)
+        if not known or self.status[trial] is not PAUSED:
+            state = self.status[trial].value if known else "unknown"
+            raise SimulationError(f"{method} asked to resume trial {trial}, which is {state}, not paused")
+        if checkpoint_from is not None:
+            raise SimulationError(
+                f"{method} asked to resume trial {trial} from the checkpoint of trial {checkpoint_from}; only a "
+                "new trial can start from another trial's checkpoint"
+            )
 
     def _check_checkpoint_source(self, source: object) -> None:
         """A checkpoint to copy must exist: a running, paused or stopped trial that has finished an epoch
@@ -281,9 +309,9 @@ class _Simulation:
                 f"({len(self.seed_indices)} trials so far)"
             )
         status, done = self.status[source], self.epoch_done[source]
-        if status not in ("running", "paused", "stopped") or not 1 <= done < self.max_t:
+        if status not in (RUNNING, PAUSED, TrialStatus.STOPPED) or not 1 <= done < self.max_t:
             raise SimulationError(
-                f"{method} asked to start a trial from the checkpoint of trial {source}, which is {status} after "
+                f"{method} asked to start a trial from the checkpoint of trial {source}, which is {status.value} after "
                 f"{done} epoch(s); a checkpoint to copy must come from a running, paused or stopped trial that has "
                 f"finished at least one epoch and fewer than max_t={self.max_t}"
             )
@@ -335,13 +363,21 @@ class _Simulation:
         self.seed_indices.append(seed_index)
         self.curves.append((metric, runtime))
         self.epoch_done.append(start)
-        self.status.append("running")
+        self.status.append(PENDING)
         self.checkpoint_from.append(-1 if source is None else int(source))
         return len(self.seed_indices) - 1
 
     def _start_segment(self, trial: int, worker: int, report_at: int | None, start: float, queue: EventQueue) -> None:
         done = self.epoch_done[trial]
-        last = done + 1 if report_at is None else min(max(report_at, done + 1), self.max_t)
+        if report_at is None:
+            last = done + 1
+        elif done < report_at <= self.max_t:
+            last = report_at
+        else:
+            raise SimulationError(
+                f"{type(self.scheduler).__name__} asked for a report of trial {trial} at epoch {report_at!r}, but the "
+                f"trial has run {done} epoch(s) and max_t is {self.max_t}: report_at must be in ({done}, {self.max_t}]"
+            )
         metric_curve, runtime_curve = self.curves[trial]
         failed = self.first_bad[trial] < last
         if failed:
@@ -364,7 +400,8 @@ class _Simulation:
         self.segments.append(segment)
         self.segment_outcomes.append(NONE)
         self.running[worker] = segment
-        self.status[trial] = "running"
+        if self.status[trial] is not RUNNING:
+            self._set_status(trial, RUNNING)
         queue.push(float(times[-1]), worker)
 
     # Ending work ---------------------------------------------------------------------------------
@@ -376,22 +413,36 @@ class _Simulation:
         started = real_time.perf_counter()
         if segment.failed:
             scheduler.on_error(trial, last)
-            outcome, status = FAIL, "failed"
+            outcome = FAIL
         elif last >= self.max_t:
             scheduler.on_complete(trial, last, self._metrics(trial, last))
-            outcome, status = COMPLETE, "completed"
+            outcome = COMPLETE
         else:
             decision = scheduler.on_report(trial, last, self._metrics(trial, last))
             outcome = _ACTION_CODE[decision.action]
-            status = {CONTINUE: "running", PAUSE: "paused", STOP: "stopped"}[outcome]
         self.decision_seconds += real_time.perf_counter() - started
         self.num_decisions += 1
         self._record(segment, outcome, math.inf)
-        self.status[trial] = status
         if outcome == CONTINUE:
             self._start_segment(trial, worker, decision.report_at, now, queue)
         else:
+            if outcome == PAUSE and not scheduler.pauses_trials:
+                raise SimulationError(
+                    f"{type(scheduler).__name__} answered PAUSE for trial {trial} at epoch {last} but does not declare "
+                    "pauses_trials = True; a method that pauses must say so (and resume or give up its paused trials)"
+                )
+            self._set_status(trial, _STATUS_OF_OUTCOME[outcome])
             heapq.heappush(idle, worker)
+
+    def _set_status(self, trial: int, status: TrialStatus) -> None:
+        """Move ``trial`` to ``status``; a move outside ``ALLOWED_TRANSITIONS`` is an error."""
+        current = self.status[trial]
+        if status not in ALLOWED_TRANSITIONS[current]:
+            raise SimulationError(
+                f"{type(self.scheduler).__name__}: trial {trial} cannot go from {current.value} to {status.value} "
+                f"(allowed: {sorted(s.value for s in ALLOWED_TRANSITIONS[current]) or 'none, it has ended'})"
+            )
+        self.status[trial] = status
 
     def _metrics(self, trial: int, epoch: int) -> dict[str, float]:
         return dict(zip(self.names, self.full_curves[trial][epoch - 1].tolist()))
@@ -458,7 +509,7 @@ class _Simulation:
             objectives=objectives,
             trial_configs=trial_configs,
             trial_seed_indices=seed_indices,
-            trial_status=list(self.status),
+            trial_status=[status.value for status in self.status],
             trial_epochs=np.array(self.epoch_done, dtype=np.int64),
             trial_checkpoint_from=np.array(self.checkpoint_from, dtype=np.int64),
             simulated_time=float(end_time),
@@ -466,3 +517,44 @@ class _Simulation:
             num_decisions=self.num_decisions,
             stop_reason=reason,
         )
+
+
+def _problem_of(
+    scheduler: Scheduler, blackbox: BlackboxBase, metric: str | None, max_t: int | None
+) -> tuple[int, str, str]:
+    """``(max_t, metric, mode)`` of the method, checked against the benchmark and the caller's values."""
+    method = type(scheduler).__name__
+    own_max_t, own_metric, own_mode = (getattr(scheduler, name, None) for name in ("max_t", "metric", "mode"))
+    if own_max_t is None or own_metric is None or own_mode is None:
+        raise SimulationError(
+            f"{method} has no max_t/metric/mode; a scheduler states its problem (Scheduler._set_problem)"
+        )
+    if max_t is not None and max_t != own_max_t:
+        raise SimulationError(
+            f"simulate(max_t={max_t}) disagrees with {method}'s max_t={own_max_t}: build the method with "
+            f"max_t={max_t} (or leave simulate's max_t out)"
+        )
+    if metric is not None and metric != own_metric:
+        raise SimulationError(
+            f"simulate(metric={metric!r}) disagrees with {method}'s metric={own_metric!r}: build the method with "
+            f"metric={metric!r} (or leave simulate's metric out)"
+        )
+    num_epochs = len(blackbox.fidelities)
+    if isinstance(own_max_t, bool) or not isinstance(own_max_t, (int, np.integer)) or not 1 <= own_max_t <= num_epochs:
+        raise SimulationError(
+            f"{method} has max_t={own_max_t!r}, but benchmark {blackbox.name!r} has epochs 1..{num_epochs}: build "
+            f"the method with max_t between 1 and {num_epochs}"
+        )
+    if own_metric not in blackbox.objective_names:
+        raise SimulationError(
+            f"{method} optimises {own_metric!r}, which benchmark {blackbox.name!r} does not have; objectives: "
+            f"{blackbox.objective_names}"
+        )
+    declared = blackbox.objective(own_metric).mode
+    if declared is not None and declared != own_mode:
+        better = "smaller" if declared == "min" else "larger"
+        raise SimulationError(
+            f"{method} has mode={own_mode!r} but benchmark {blackbox.name!r} says {own_metric!r} is better {better} "
+            f"(mode {declared!r}): build the method with mode={declared!r}"
+        )
+    return int(own_max_t), own_metric, own_mode

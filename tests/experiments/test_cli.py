@@ -17,7 +17,7 @@ from blackbox_repository import BlackboxRepository
 from experiments import BENCHMARKS, BenchmarkDefinition, available_benchmarks, load_results, read_run, run_dir
 from experiments.run import main, run_experiment
 from experiments.store import METADATA_FILE, RESULTS_FILE, TRIALS_FILE
-from methods import REGISTRY
+from methods import REGISTRY, method_listing
 from tests.experiments.helpers import REPO_ROOT, TOY, TOY_ARGS, subprocess_env
 
 EMBEDDED = REPO_ROOT / "blackbox_repository" / "data" / "sklearn-mlp-digits" / "metadata.json"
@@ -214,7 +214,10 @@ def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
     ("argv", "message"),
     [
         (["--benchmark", "nope"], "unknown benchmark 'nope'; available: {benchmarks}"),
-        (["--method", "ASAH"], "unknown method 'ASAH'; available: {methods} (did you mean 'ASHA'?)"),
+        (
+            ["--method", "ASAH"],
+            "unknown method 'ASAH'; available: {methods}, or SCHEDULER+SEARCHER (did you mean 'ASHA'?)",
+        ),
         (["--method", "ASHA", "ASHA"], "--method lists 'ASHA' more than once"),
         (["--num_seeds", "0"], "--num_seeds must be an integer >= 1, got 0"),
         (["--num_seeds", "two"], "argument --num_seeds: invalid int value: 'two'"),
@@ -236,7 +239,7 @@ def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
 )
 def test_user_errors_are_one_line(tmp_path, capsys, argv, message):
     code, out, err = cli(capsys, *TOY_ARGS, "--results_dir", str(tmp_path / "res"), *argv)
-    message = message.format(benchmarks=", ".join(available_benchmarks()), methods=", ".join(REGISTRY))
+    message = message.format(benchmarks=", ".join(available_benchmarks()), methods=method_listing())
     assert code == 2
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
@@ -285,7 +288,7 @@ def test_corrupt_benchmark_file_is_one_line(tmp_path, capsys, toy_cache):
 def test_errors_in_a_subprocess(tmp_path, toy_cache):
     env = subprocess_env(toy_cache)
     for argv, message in [
-        (["--method", "ASAH"], f"error: unknown method 'ASAH'; available: {', '.join(REGISTRY)}"),
+        (["--method", "ASAH"], f"error: unknown method 'ASAH'; available: {method_listing()}"),
         (["--bogus"], "error: unrecognized arguments: --bogus"),
     ]:
         completed = subprocess.run(

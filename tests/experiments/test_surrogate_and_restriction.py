@@ -87,5 +87,6 @@ def test_definition_errors(registered):
 
 
 def test_a_method_that_cannot_be_restricted_says_so(registered, tmp_path):
-    with pytest.raises(ExperimentError, match="method 'DEHB' cannot be restricted to tabulated configurations"):
+    expected = r"method 'DEHB' \(DEHB scheduler \+ random searcher\) cannot be restricted to tabulated configurations"
+    with pytest.raises(ExperimentError, match=expected):
         run_experiment("sampled-restricted", ["DEHB"], num_seeds=1, results_dir=tmp_path, cache_dir=registered)

@@ -14,7 +14,7 @@ from searchspace import Categorical, Condition, Float, Grid, Integer, Ordinal, S
 
 def drain(searcher, limit=100_000):
     out = []
-    while len(out) < limit and (config := searcher.suggest()) is not None:
+    while len(out) < limit and (config := searcher.suggest(len(out))) is not None:
         out.append(config)
     return out
 
@@ -64,7 +64,7 @@ def test_the_full_product_once_each_then_none():
     keys = [tuple(c.values()) for c in proposed]
     expected = set(itertools.product(grid_values(space, {"x": 4})["x"], (1, 2, 3), ("a", "b")))
     assert len(keys) == len(set(keys)) == 24 and set(keys) == expected
-    assert searcher.suggest() is None and searcher.suggest() is None
+    assert searcher.suggest(len(proposed)) is None and searcher.suggest(len(proposed) + 1) is None
 
 
 def test_order_is_shuffled_by_the_seed_only():
@@ -140,5 +140,5 @@ def test_scheduler_runs_every_trial_to_max_t_and_stops_when_exhausted():
     assert suggestions[-1] is None and all(s is not None for s in suggestions[:6])
     assert all(s.report_at == 9 and s.checkpoint_from is None for s in suggestions[:6])
     assert method.on_report(0, 3, {"loss": 1.0}).report_at == 9
-    assert "6 grid points" in method.schedule_description()
+    assert "grid of 6 points" in method.schedule_description()
     assert math.prod(len(v) for v in method.searcher.values.values()) == 6

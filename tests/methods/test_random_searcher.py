@@ -14,7 +14,7 @@ TABLE = [{"lr": 10.0 ** -k, "act": act} for k in (1, 2, 3, 4) for act in ("relu"
 
 def drain(searcher, limit=1000):
     out = []
-    while len(out) < limit and (config := searcher.suggest()) is not None:
+    while len(out) < limit and (config := searcher.suggest(len(out))) is not None:
         out.append(config)
     return out
 
@@ -79,10 +79,10 @@ def test_exhausting_a_conditional_finite_space_proposes_only_valid_configuration
 def test_points_to_evaluate_come_first_and_partial_points_take_the_midpoint():
     midpoint = SPACE.midpoint()
     default = RandomSearcher(SPACE, seed=0)
-    assert default.suggest() == midpoint  # the default: the midpoint first
+    assert default.suggest(0) == midpoint  # the default: the midpoint first
     searcher = RandomSearcher(SPACE, seed=0, points_to_evaluate=[{"act": "tanh"}, {"lr": 0.01, "act": "relu"}])
-    assert searcher.suggest() == {"lr": midpoint["lr"], "act": "tanh"}
-    assert searcher.suggest() == {"lr": 0.01, "act": "relu"}
+    assert searcher.suggest(0) == {"lr": midpoint["lr"], "act": "tanh"}
+    assert searcher.suggest(1) == {"lr": 0.01, "act": "relu"}
     rest = drain(searcher, limit=50)
     assert {"lr": 0.01, "act": "relu"} not in rest  # never proposed again
     assert drain(RandomSearcher(SPACE, seed=0, points_to_evaluate=[]), limit=1)[0] != midpoint
@@ -107,6 +107,6 @@ def test_conditional_points_are_completed_consistently():
         {"booster": Categorical(("linear", "tree")), "depth": Grid((1, 2, 3))},
         conditions=[Condition("depth", "booster", ("tree",))],
     )
-    assert RandomSearcher(space, points_to_evaluate=[{"booster": "linear"}]).suggest() == {
+    assert RandomSearcher(space, points_to_evaluate=[{"booster": "linear"}]).suggest(0) == {
         "booster": "linear", "depth": None}
-    assert RandomSearcher(space, points_to_evaluate=[{"booster": "tree"}]).suggest() == {"booster": "tree", "depth": 2}
+    assert RandomSearcher(space, points_to_evaluate=[{"booster": "tree"}]).suggest(0) == {"booster": "tree", "depth": 2}

@@ -20,7 +20,7 @@ SPACE = SearchSpace(
 
 
 class ScriptedRng:
-    """Stands in for a numpy Generator in ``tournament``: returns the given picks."""
+    """Stands in for a numpy Generator in ``RegularizedEvolution.tournament``: returns the given picks."""
 
     def __init__(self, picks):
         self.picks = list(picks)
@@ -46,9 +46,9 @@ def test_first_population_size_trials_are_random_points_first():
     assert rea.suggest(3) is not None  # population still empty (nothing finished): random again
     for trial, value in enumerate([0.3, 0.2, 0.1]):
         complete(rea, trial, value)
-    assert [score for score, _ in rea.population] == [0.3, 0.2, 0.1]
+    assert [score for score, _ in rea.searcher.population] == [0.3, 0.2, 0.1]
     child = rea.suggest(4).config  # now a mutation of a population member
-    assert any(len(differing(child, member)) == 1 for _, member in rea.population)
+    assert any(len(differing(child, member)) == 1 for _, member in rea.searcher.population)
 
 
 def test_the_oldest_member_is_evicted_not_the_worst():
@@ -56,10 +56,10 @@ def test_the_oldest_member_is_evicted_not_the_worst():
     configs = [rea.suggest(i).config for i in range(5)]
     for trial, value in zip([0, 1, 2, 3], [0.1, 0.9, 0.5, 0.7]):  # trial 0 is the best and the oldest
         complete(rea, trial, value)
-    assert [score for score, _ in rea.population] == [0.9, 0.5, 0.7]
-    assert [member for _, member in rea.population] == configs[1:4]
+    assert [score for score, _ in rea.searcher.population] == [0.9, 0.5, 0.7]
+    assert [member for _, member in rea.searcher.population] == configs[1:4]
     complete(rea, 4, 0.05)
-    assert [score for score, _ in rea.population] == [0.5, 0.7, 0.05]
+    assert [score for score, _ in rea.searcher.population] == [0.5, 0.7, 0.05]
 
 
 @pytest.mark.parametrize("mode, expected", [("min", 2), ("max", 3)])
@@ -68,10 +68,10 @@ def test_tournament_returns_the_best_of_the_sample(mode, expected):
     configs = [rea.suggest(i).config for i in range(5)]
     for trial, value in enumerate([0.0, 0.5, 0.2, 0.9, 0.3]):
         complete(rea, trial, value)
-    rea._rng = ScriptedRng([3, 2, 1])  # trial 0 (the best overall) is not in the sample; drawn twice is fine too
-    assert rea.tournament() == configs[expected]
-    rea._rng = ScriptedRng([1, 1, 1])
-    assert rea.tournament() == configs[1]
+    rea.searcher._rng = ScriptedRng([3, 2, 1])  # trial 0 (the best overall) is not in the sample; twice is fine
+    assert rea.searcher.tournament() == configs[expected]
+    rea.searcher._rng = ScriptedRng([1, 1, 1])
+    assert rea.searcher.tournament() == configs[1]
 
 
 def test_mutation_changes_exactly_one_hyperparameter_to_a_different_value():
@@ -79,7 +79,7 @@ def test_mutation_changes_exactly_one_hyperparameter_to_a_different_value():
     parent = {"lr": 1e-3, "units": 2, "act": "tanh", "size": "m", "fixed": 7}
     changed = []
     for _ in range(400):
-        child = rea.mutate(parent)
+        child = rea.searcher.mutate(parent)
         SPACE.validate(child)
         names = differing(child, parent)
         assert len(names) == 1
@@ -106,9 +106,9 @@ def test_conditional_children_follow_their_parent():
     )
     rea = REA(space, metric="loss", max_t=5, seed=0, population_size=2, points_to_evaluate=[])
     for _ in range(20):
-        child = rea.mutate({"booster": "gbtree", "rate_drop": None})  # only the booster can change
+        child = rea.searcher.mutate({"booster": "gbtree", "rate_drop": None})  # only the booster can change
         assert child["booster"] == "dart" and 0.0 <= child["rate_drop"] <= 1.0
-    children = [rea.mutate({"booster": "dart", "rate_drop": 0.5}) for _ in range(40)]
+    children = [rea.searcher.mutate({"booster": "dart", "rate_drop": 0.5}) for _ in range(40)]
     for child in children:
         space.validate(child)
     assert {"gbtree", "dart"} == {child["booster"] for child in children}
@@ -118,17 +118,17 @@ def test_restricted_mutations_stay_among_the_candidates():
     space = SearchSpace({"a": Grid((1, 2, 3)), "b": Categorical(("x", "y"))})
     table = [{"a": 1, "b": "x"}, {"a": 2, "b": "x"}, {"a": 3, "b": "x"}, {"a": 3, "b": "y"}]
     rea = REA(space, metric="loss", max_t=5, seed=0, population_size=2, restrict_configurations=table)
-    children = [rea.mutate({"a": 1, "b": "x"}) for _ in range(200)]
+    children = [rea.searcher.mutate({"a": 1, "b": "x"}) for _ in range(200)]
     assert {tuple(c.values()) for c in children} == {(2, "x"), (3, "x")}  # one hyperparameter away
-    children = [rea.mutate({"a": 3, "b": "x"}) for _ in range(200)]
+    children = [rea.searcher.mutate({"a": 3, "b": "x"}) for _ in range(200)]
     counts = {key: sum(tuple(c.values()) == key for c in children) for key in [(1, "x"), (2, "x"), (3, "y")]}
     assert sum(counts.values()) == 200 and 70 <= counts[(3, "y")] <= 130  # "b" chosen half of the time
     # a candidate with no neighbour one hyperparameter away: the nearest other candidate
     lone = REA(space, metric="loss", max_t=5, seed=0, restrict_configurations=[{"a": 1, "b": "x"}, {"a": 3, "b": "y"}])
-    assert lone.mutate({"a": 1, "b": "x"}) == {"a": 3, "b": "y"}
+    assert lone.searcher.mutate({"a": 1, "b": "x"}) == {"a": 3, "b": "y"}
 
 
-def test_failed_trials_join_only_with_a_reported_value():
+def test_every_reported_result_joins_and_a_failure_adds_nothing():
     rea = REA(SPACE, metric="loss", max_t=9, seed=0, population_size=4, points_to_evaluate=[])
     for i in range(3):
         rea.suggest(i)
@@ -136,7 +136,7 @@ def test_failed_trials_join_only_with_a_reported_value():
     rea.on_report(1, 3, {"loss": 0.4})
     rea.on_error(1, 4)
     complete(rea, 2, float("nan"))
-    assert [score for score, _ in rea.population] == [0.4]
+    assert [score for score, _ in rea.searcher.population] == [0.4]
 
 
 def test_same_seed_same_sequence():

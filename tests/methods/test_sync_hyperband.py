@@ -161,22 +161,22 @@ def test_failed_trials_fill_their_slot_with_the_worst_value():
     assert final.is_resume and final.trial_id == 7 and final.report_at == 9
 
 
-def test_refused_start_cuts_the_bracket_so_it_can_finish():
+def test_no_new_trials_cuts_the_bracket_so_it_can_finish():
     scheduler = sync_hb(SyncSuccessiveHalving)
     for trial in range(4):
         start(scheduler, trial, 1)
-    start(scheduler, 4, 1)  # the caller does not start trial 4 ...
+    assert scheduler.suggest(None) is None  # no new trial may start: nothing to resume yet
     for trial, value in enumerate([0.4, 0.1, 0.3, 0.2]):
         report(scheduler, trial, 1, value)
-    resume = scheduler.suggest(4)  # ... and asks again with the same id: no new trials any more
+    resume = scheduler.suggest(None)
     assert resume.is_resume and resume.trial_id == 1 and resume.report_at == 3
     # rung 1 cut to the 4 slots handed out: the later rungs shrink in proportion (2 slots at 3, 1 at 9)
-    second = scheduler.suggest(4)
+    second = scheduler.suggest(None)
     assert second.is_resume and second.trial_id == 3
-    assert scheduler.suggest(4) is None
+    assert scheduler.suggest(None) is None
     report(scheduler, 1, 3, 0.2)
     report(scheduler, 3, 3, 0.1)
-    final = scheduler.suggest(4)
+    final = scheduler.suggest(None)
     assert final.trial_id == 3 and final.report_at == 9
 
 

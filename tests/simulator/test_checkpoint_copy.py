@@ -19,22 +19,25 @@ class Script(Scheduler):
 
     pauses_trials = True
 
-    def __init__(self, suggestions: list[Suggestion | None], decisions: Mapping[tuple[int, int], Decision]):
+    def __init__(
+        self, suggestions: list[Suggestion | None], decisions: Mapping[tuple[int, int], Decision], max_t: int = 5
+    ):
+        self._set_problem(None, "error", "min", max_t, 0)
         self.suggestions = list(suggestions)
         self.decisions = dict(decisions)
         self.completed: list[tuple[int, int]] = []
         self.errors: list[tuple[int, int]] = []
 
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         return self.suggestions.pop(0) if self.suggestions else None
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         return self.decisions[trial_id, epoch]
 
-    def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
+    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         self.completed.append((trial_id, epoch))
 
-    def on_error(self, trial_id: int, epoch: int) -> None:
+    def _on_error(self, trial_id: int, epoch: int) -> None:
         self.errors.append((trial_id, epoch))
 
 
@@ -116,6 +119,7 @@ def test_the_source_seed_is_replaced_when_the_new_configuration_has_no_data_for_
     script = Script(
         [Suggestion.start({"x": 0}, report_at=2), Suggestion.start({"x": 1}, report_at=4, checkpoint_from=0)],
         {(0, 2): Decision(Action.STOP)},
+        max_t=4,
     )
     result = run(table, script)
     assert result.trial_seed_indices.tolist() == [0, 1]
@@ -128,6 +132,7 @@ def test_missing_values_before_the_checkpoint_do_not_fail_the_copy():
     script = Script(
         [Suggestion.start({"x": 0}, report_at=2), Suggestion.start({"x": 1}, report_at=4, checkpoint_from=0)],
         {(0, 2): Decision(Action.STOP)},
+        max_t=4,
     )
     result = run(table, script)
     assert result.trial_status == ["stopped", "completed"] and script.errors == []

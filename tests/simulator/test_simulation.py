@@ -94,12 +94,13 @@ class SlowScheduler(Scheduler):
 
     def __init__(self, inner: Scheduler) -> None:
         self.inner = inner
+        self._set_problem(inner.space, inner.metric, inner.mode, inner.max_t, inner.seed)
 
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         time.sleep(0.0005)
         return self.inner.suggest(new_trial_id)
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         time.sleep(0.0005)
         return self.inner.on_report(trial_id, epoch, metrics)
 
@@ -167,18 +168,21 @@ def test_max_trials(random_table):
 
 
 class BrokenResume(Scheduler):
-    def suggest(self, new_trial_id: int) -> Suggestion | None:
+    def __init__(self, space):
+        self._set_problem(space, "error", "min", 27, 0)
+
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
         return Suggestion.resume(99)
 
-    def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         return Decision(Action.CONTINUE)
 
 
 def test_contract_violations_are_reported(random_table):
     with pytest.raises(SimulationError, match="resume trial 99"):
-        run(random_table, BrokenResume())
+        run(random_table, BrokenResume(random_table.space))
     with pytest.raises(SimulationError, match="n_workers"):
-        run(random_table, BrokenResume(), n_workers=0)
+        run(random_table, BrokenResume(random_table.space), n_workers=0)
     with pytest.raises(SimulationError, match="max_wallclock_time"):
         StopCriteria(max_wallclock_time=-1)
     with pytest.raises(SimulationError, match="max_results"):

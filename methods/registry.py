@@ -1,0 +1,190 @@
+"""The method registry: every registered method is a scheduler composed with a searcher, both by name.
+
+``SCHEDULERS`` and ``SEARCHERS`` name the building blocks; ``REGISTRY`` names the methods of the field as
+(scheduler, searcher, fixed options), e.g. ``"ASHA-PROM"`` is the ``ASHA`` scheduler with ``rule="promotion"``
+and the ``random`` searcher. Any other pair is available as ``"NAME+searcher"`` (``"ASHA-PROM+rea"``: the
+registered method ``ASHA-PROM`` with the ``rea`` searcher; ``"SyncHyperband+grid"``). A new searcher is one module
+and one line in ``SEARCHERS``; a new method one line in ``REGISTRY``.
+
+Aliases are registered names with identical results (the same composition): they are kept because the seed
+documentation and stored results use them, and listed as aliases wherever methods are listed.
+
+Composition passes the method's seed to both parts and each keyword argument to the searcher if the searcher
+takes it (``restrict_configurations``, ``points_to_evaluate``, ``population_size``, ...), else to the scheduler.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from methods.asha import ASHA, Hyperband
+from methods.base import Scheduler
+from methods.dehb import DEHB
+from methods.grid_search import GridSearcher
+from methods.median_stopping import MedianStoppingRule
+from methods.pasha import PASHA
+from methods.pbt import PBT
+from methods.random_search import FIFOScheduler
+from methods.rea import RegularizedEvolution
+from methods.searcher import Searcher
+from methods.searchers import RandomSearcher
+from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
+from searchspace import SearchSpace
+
+SCHEDULERS: dict[str, type[Scheduler]] = {
+    "FIFO": FIFOScheduler,
+    "ASHA": ASHA,
+    "Hyperband": Hyperband,
+    "PASHA": PASHA,
+    "MedianStoppingRule": MedianStoppingRule,
+    "SyncHyperband": SyncHyperband,
+    "SyncSH": SyncSuccessiveHalving,
+    "DEHB": DEHB,
+    "PBT": PBT,
+}
+
+SEARCHERS: dict[str, type[Searcher]] = {
+    "random": RandomSearcher,
+    "grid": GridSearcher,
+    "rea": RegularizedEvolution,
+}
+
+COMPOSE = "+"
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method: the scheduler and searcher it composes (by name) and the scheduler options it fixes.
+
+    Call it like a scheduler class: ``spec(space, metric=..., mode=..., max_t=..., seed=..., **options)``.
+    """
+
+    scheduler: str
+    searcher: str = "random"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    #: the registered name this one is an alias of (identical results), or None
+    alias_of: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.scheduler not in SCHEDULERS:
+            raise ValueError(f"unknown scheduler {self.scheduler!r}; schedulers: {', '.join(SCHEDULERS)}")
+        if self.searcher not in SEARCHERS:
+            raise ValueError(f"unknown searcher {self.searcher!r}; searchers: {', '.join(SEARCHERS)}")
+
+    @property
+    def supports_restrict_configurations(self) -> bool:
+        """Whether both parts can keep to a given list of configurations (e.g. a table's)."""
+        return (
+            SCHEDULERS[self.scheduler].supports_restrict_configurations
+            and SEARCHERS[self.searcher].supports_restrict_configurations
+        )
+
+    def describe(self) -> str:
+        options = ", ".join(f"{key}={value!r}" for key, value in self.options.items())
+        return f"{self.scheduler} scheduler{f' ({options})' if options else ''} + {self.searcher} searcher"
+
+    def __call__(
+        self, space: SearchSpace, *, metric: str, mode: str = "min", max_t: int, seed: int = 0, **options: Any
+    ) -> Scheduler:
+        options = {**self.options, **options}
+        if options.get("restrict_configurations") is not None and not self.supports_restrict_configurations:
+            raise ValueError(f"{self.describe()} does not support restrict_configurations")
+        searcher_class = SEARCHERS[self.searcher]
+        accepted = _keyword_parameters(searcher_class)
+        searcher_options = {name: options.pop(name) for name in list(options) if name in accepted}
+        searcher = searcher_class(space, seed=seed, **searcher_options)
+        return SCHEDULERS[self.scheduler](
+            space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher, **options
+        )
+
+
+@cache
+def _keyword_parameters(searcher_class: type[Searcher]) -> frozenset[str]:
+    parameters = inspect.signature(searcher_class).parameters
+    return frozenset(name for name in parameters if name not in ("space", "seed"))
+
+
+def _alias(target: str) -> MethodSpec:
+    return dataclasses.replace(_METHODS[target], alias_of=target)
+
+
+_METHODS: dict[str, MethodSpec] = {
+    "RandomSearch": MethodSpec("FIFO"),
+    "ASHA": MethodSpec("ASHA", options={"rule": "stopping"}),
+    "ASHA-PROM": MethodSpec("ASHA", options={"rule": "promotion"}),
+    "ASHA-COST": MethodSpec("ASHA", options={"rule": "cost_promotion", "cost_attr": "elapsed_time"}),
+    "Hyperband": MethodSpec("Hyperband"),
+    "Hyperband-STOP": MethodSpec("Hyperband", options={"rule": "stopping"}),
+    "PASHA": MethodSpec("PASHA"),
+    "MedianStoppingRule": MethodSpec("MedianStoppingRule"),
+    "SyncHyperband": MethodSpec("SyncHyperband"),
+    "SyncSH": MethodSpec("SyncSH"),
+    "DEHB": MethodSpec("DEHB"),
+    "GridSearch": MethodSpec("FIFO", "grid"),
+    "REA": MethodSpec("FIFO", "rea"),
+    "PBT": MethodSpec("PBT"),
+}
+
+#: every registered method, in the order methods are listed (aliases next to the names they stand for)
+REGISTRY: dict[str, MethodSpec] = {
+    "RandomSearch": _METHODS["RandomSearch"],
+    "ASHA": _METHODS["ASHA"],
+    "ASHA-STOP": _alias("ASHA"),
+    "ASHA-PROM": _METHODS["ASHA-PROM"],
+    "ASHA-HB": _alias("Hyperband-STOP"),
+    "ASHA-HB-PROM": _alias("Hyperband"),
+    "ASHA-COST": _METHODS["ASHA-COST"],
+    "Hyperband": _METHODS["Hyperband"],
+    "Hyperband-STOP": _METHODS["Hyperband-STOP"],
+    **{name: spec for name, spec in _METHODS.items() if name not in ("RandomSearch", "ASHA", "ASHA-PROM")},
+}
+
+#: alias -> the registered name with identical results
+ALIASES: dict[str, str] = {name: spec.alias_of for name, spec in REGISTRY.items() if spec.alias_of is not None}
+
+
+def resolve_method(name: str) -> MethodSpec:
+    """The ``MethodSpec`` of a registered name or of ``"NAME+searcher"`` (NAME registered or a scheduler)."""
+    if not isinstance(name, str):
+        raise ValueError(f"a method name must be a string, got {name!r}")
+    if name in REGISTRY:
+        return REGISTRY[name]
+    base, plus, searcher = name.rpartition(COMPOSE)
+    if plus and searcher in SEARCHERS:
+        if base in REGISTRY:
+            return dataclasses.replace(REGISTRY[base], searcher=searcher, alias_of=None)
+        if base in SCHEDULERS:
+            return MethodSpec(base, searcher)
+    raise ValueError(
+        f"unknown method {name!r}; registered: {', '.join(REGISTRY)}; or compose NAME{COMPOSE}SEARCHER with a "
+        f"registered name or a scheduler ({', '.join(SCHEDULERS)}) and a searcher ({', '.join(SEARCHERS)})"
+    )
+
+
+def is_method(name: str) -> bool:
+    """Whether ``name`` is a registered or composed method name."""
+    try:
+        resolve_method(name)
+    except ValueError:
+        return False
+    return True
+
+
+def make_method(name: str, **kwargs: Any) -> Scheduler:
+    """Build the method ``name`` (registered or ``NAME+searcher``); an unknown name lists the available ones."""
+    return resolve_method(name)(**kwargs)
+
+
+def composed_methods() -> list[str]:
+    """Every scheduler × searcher pair, as ``"SCHEDULER+searcher"`` names."""
+    return [f"{scheduler}{COMPOSE}{searcher}" for scheduler in SCHEDULERS for searcher in SEARCHERS]
+
+
+def method_listing() -> str:
+    """The registered names for help texts, aliases marked: ``"ASHA, ASHA-STOP (alias of ASHA), ..."``."""
+    return ", ".join(name if name not in ALIASES else f"{name} (alias of {ALIASES[name]})" for name in REGISTRY)

@@ -1,0 +1,65 @@
+"""The searcher contract: what configuration to try next, learned from the results every scheduler passes on.
+
+A searcher proposes configurations and may learn from results; a scheduler decides which trial runs how long
+and owns the searcher. Every scheduler (``methods.base.Scheduler``) tells its searcher, for every trial it
+runs, whichever searcher proposed it:
+
+- ``suggest(trial_id)``: asked only when the scheduler will start a new trial with that id (never for a trial
+  that cannot start); None: nothing left to propose.
+- ``on_pending(trial_id, config, epoch)``: the trial will now run to ``epoch`` (started, continued or resumed);
+  a model can fantasize the value it will report there.
+- ``on_result(trial_id, config, epoch, loss)``: the trial reported at ``epoch``. ``loss`` is the metric with
+  the sign that makes smaller better (the metric for mode "min", its negation for "max"), so a searcher never
+  needs to know the mode. A searcher receives the results of the epochs its scheduler hears about (rung levels
+  for ASHA, the last epoch for FIFO), not of every epoch.
+- ``on_end(trial_id, status)``: the trial will not run again (``STOPPED``, ``COMPLETED`` or ``FAILED``).
+  Exactly once per trial that was pending, after its last ``on_result``; a paused trial that is never resumed
+  ends when its scheduler gives it up or when the experiment ends (``STOPPED``).
+
+A searcher that overrides none of the three notifications (e.g. random or grid search) is never called for
+them (``observes`` is False): notifications cost nothing where nobody listens.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, ClassVar
+
+from methods.trial_status import TrialStatus
+from searchspace import Config
+
+_NOTIFICATIONS = ("on_pending", "on_result", "on_end")
+
+
+class Searcher(abc.ABC):
+    """Proposes configurations and observes the trials its scheduler runs. It never calls back into a scheduler."""
+
+    #: whether the searcher accepts ``restrict_configurations`` (propose only given configurations)
+    supports_restrict_configurations: ClassVar[bool] = False
+    #: whether the searcher overrides a notification (set for every subclass; see the module docstring)
+    observes: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.observes = any(getattr(cls, name) is not getattr(Searcher, name) for name in _NOTIFICATIONS)
+
+    @abc.abstractmethod
+    def suggest(self, trial_id: int) -> Config | None:
+        """A configuration for the new trial ``trial_id``, or None if the searcher has nothing left to propose."""
+
+    def on_pending(self, trial_id: int, config: Config, epoch: int) -> None:
+        """``trial_id`` (with ``config``) will run until it reports at ``epoch``."""
+
+    def on_result(self, trial_id: int, config: Config, epoch: int, loss: float) -> None:
+        """``trial_id`` (with ``config``) reported ``loss`` (smaller is better) at ``epoch``."""
+
+    def on_end(self, trial_id: int, status: TrialStatus) -> None:
+        """``trial_id`` will not run again: it was stopped, completed or failed."""
+
+    def describe(self) -> str:
+        """One line on how the searcher proposes configurations (for --show-schedule)."""
+        return type(self).__name__
+
+    def state_summary(self) -> dict[str, Any]:
+        """Small JSON-able summary of the searcher's state, stored with the results (optional)."""
+        return {}
