@@ -170,28 +170,26 @@ class Scheduler(abc.ABC):
     def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         """``trial_id`` finished its last epoch (``max_t``) with ``metrics``."""
         searcher = self.searcher
-        observed = searcher is not None and searcher.observes
-        if observed:
+        if searcher is not None and searcher.observes:
             self._epochs[trial_id] = epoch
             searcher.on_result(trial_id, self._live[trial_id], epoch, self._loss(metrics))
-        self._on_complete(trial_id, epoch, metrics)
-        if observed:
             self._end(trial_id, TrialStatus.COMPLETED)
+        self._on_complete(trial_id, epoch, metrics)
 
     def on_error(self, trial_id: int, epoch: int) -> None:
         """``trial_id`` failed at ``epoch`` (e.g. its metric is NaN); it will not report again."""
-        self._on_error(trial_id, epoch)
         searcher = self.searcher
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.FAILED)
+        self._on_error(trial_id, epoch)
 
     def on_stop(self, trial_id: int) -> None:
         """The caller ended ``trial_id`` (running or paused): the experiment is over, or a scheduler wrapping
         this one stopped it. It will not run again."""
-        self._on_stop(trial_id)
         searcher = self.searcher
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.STOPPED)
+        self._on_stop(trial_id)
 
     # Searcher notifications ----------------------------------------------------------------------
     def _give_up(self, trial_id: int) -> None:

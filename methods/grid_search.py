@@ -182,6 +182,7 @@ class GridSearcher(Searcher):
         self.values = grid_values(space, num_samples)
         self._rng = np.random.default_rng(seed)
         self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
+        self.restricted_to = None if self._candidates is None else self._candidates.configs
         self._taken = None if self._candidates is None else np.zeros(len(self._candidates), dtype=bool)
         if points_to_evaluate is None:
             points_to_evaluate = [] if self._candidates is not None else [space.midpoint()]

@@ -232,7 +232,7 @@ class PASHA(ASHA):
         in_window = self.tracking and self._bottom < epoch <= self._top
         top = in_window and epoch == self._top
         if self.tracking and self.auto_epsilon:
-            self._record(trial_id, epoch, value, in_window and self._every_report)
+            self._record(trial_id, epoch, self._sign * value, in_window and self._every_report)
         j = self._level_index.get(epoch)
         if j is not None:
             self._rungs[j].pause(trial_id, value)
@@ -334,13 +334,14 @@ class PASHA(ASHA):
         self._reset_window()
 
     # Noise estimate ------------------------------------------------------------------------------
-    def _record(self, trial_id: int, epoch: int, value: float, update_pairs: bool) -> None:
+    def _record(self, trial_id: int, epoch: int, loss: float, update_pairs: bool) -> None:
+        """Keep the trial's ``loss`` (the metric, negated for mode "max": curves cross the same way in both modes)."""
         column = self._columns.get(trial_id)
         if column is None:
             column = len(self._columns)
             self._curves = _grown(self._curves, column + 1, np.nan)
             self._columns[trial_id] = column
-        self._curves[epoch - 1, column] = value
+        self._curves[epoch - 1, column] = loss
         if update_pairs:
             self._update_pairs(column, epoch)
 

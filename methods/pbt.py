@@ -100,7 +100,7 @@ class PBT(Scheduler):
         points_to_evaluate: first configurations (default: the midpoint, none with restrict_configurations).
         restrict_configurations: only these configurations are run (see the module docstring).
         searcher: proposes the configurations of the new (not copied) trials (default: random, with the two
-            options above).
+            options above); explored configurations keep to the configurations it is restricted to.
     """
 
     def __init__(
@@ -139,7 +139,8 @@ class PBT(Scheduler):
             restrict_configurations=restrict_configurations,
             points_to_evaluate=points_to_evaluate,
         )
-        self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
+        candidates = self.searcher.restricted_to  # explored configurations keep to the searcher's candidates
+        self._candidates = None if candidates is None else CandidateSet(space, candidates)
         self._rng = np.random.default_rng([seed, 3])
         self._order = topological_order(space.names, space.conditions)
         self._sign = 1.0 if self.mode == "min" else -1.0

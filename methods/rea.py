@@ -111,6 +111,7 @@ class RegularizedEvolution(Searcher):
             space, seed=seed, restrict_configurations=restrict_configurations, points_to_evaluate=points_to_evaluate
         )
         self._candidates = None if restrict_configurations is None else CandidateSet(space, restrict_configurations)
+        self.restricted_to = None if self._candidates is None else self._candidates.configs
         num_points = len(points_to_evaluate) if points_to_evaluate is not None else int(restrict_configurations is None)
         self.num_random = max(self.population_size, num_points)
         self._rng = np.random.default_rng([seed, 2])

@@ -129,58 +129,61 @@ def quantile_linear(sorted_values: Sequence[float], q: float) -> float:
 class Rung:
     """Metric values recorded at one rung level, and the trials paused there.
 
-    ``cutoff()`` is the promotion threshold: the ``q`` quantile of all values (``1 - q`` for
-    mode "max"), or None while the rung holds fewer than two values. A value at least as good as the
-    cutoff may continue (stopping rule) or be promoted (promotion rule).
+    Values are kept as losses (the metric, negated for mode "max"), so both modes run the same arithmetic and
+    a max-mode run is the exact mirror of a min-mode run on the negated metric. ``cutoff()`` is the promotion
+    threshold: the ``q`` quantile of the losses (in metric units: the ``1 - q`` quantile of the values for mode
+    "max"), or None while the rung holds fewer than two values. A value at least as good as the cutoff may
+    continue (stopping rule) or be promoted (promotion rule).
     """
 
-    __slots__ = ("level", "quantile", "is_min", "_sorted", "_paused", "_count", "_cutoff")
+    __slots__ = ("level", "quantile", "sign", "_sorted", "_paused", "_count", "_cutoff")
 
     def __init__(self, level: int, quantile: float, mode: str) -> None:
         self.level = level
-        self.is_min = mode == "min"
-        self.quantile = quantile if self.is_min else 1 - quantile
-        self._sorted: list[float] = []
-        self._paused: list[tuple[float, int, int]] = []  # heap of (±value, arrival, trial_id)
+        self.quantile = quantile
+        self.sign = 1.0 if mode == "min" else -1.0
+        self._sorted: list[float] = []  # losses, ascending
+        self._paused: list[tuple[float, int, int]] = []  # heap of (loss, arrival, trial_id)
         self._count = 0
-        self._cutoff: float | None = None  # cached; recomputed after every add
+        self._cutoff: float | None = None  # as a loss; cached, recomputed after every add
 
     def __len__(self) -> int:
         return len(self._sorted)
 
     def add(self, value: float) -> None:
-        bisect.insort(self._sorted, value)
+        bisect.insort(self._sorted, self.sign * value)
         if len(self._sorted) >= 2:
             self._cutoff = quantile_linear(self._sorted, self.quantile)
 
     def cutoff(self) -> float | None:
-        return self._cutoff
+        """The threshold in metric units (None with fewer than two values)."""
+        return None if self._cutoff is None else self.sign * self._cutoff
 
     def qualifies(self, value: float) -> bool:
         cutoff = self._cutoff
-        if cutoff is None:
-            return True
-        return value <= cutoff if self.is_min else value >= cutoff
+        return cutoff is None or self.sign * value <= cutoff
 
     def pause(self, trial_id: int, value: float) -> None:
         """Record ``value`` and keep ``trial_id`` waiting here for promotion."""
         self.add(value)
         self._count += 1
-        heapq.heappush(self._paused, (value if self.is_min else -value, self._count, trial_id))
+        heapq.heappush(self._paused, (self.sign * value, self._count, trial_id))
 
     def pop_promotable(self) -> int | None:
         """The best paused trial if it qualifies for promotion (it is then no longer paused here)."""
         if not self._paused or len(self._sorted) < 2:
             return None
-        key, _, trial_id = self._paused[0]
-        if not self.qualifies(key if self.is_min else -key):
+        loss, _, trial_id = self._paused[0]
+        if loss > self._cutoff:
             return None
         heapq.heappop(self._paused)
         return trial_id
 
     @property
     def values(self) -> list[float]:
-        return list(self._sorted)
+        """The recorded values in metric units, ascending."""
+        values = [self.sign * loss for loss in self._sorted]
+        return values if self.sign > 0 else values[::-1]
 
     @property
     def num_paused(self) -> int:

@@ -23,6 +23,7 @@ them (``observes`` is False): notifications cost nothing where nobody listens.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from methods.trial_status import TrialStatus
@@ -38,6 +39,9 @@ class Searcher(abc.ABC):
     supports_restrict_configurations: ClassVar[bool] = False
     #: whether the searcher overrides a notification (set for every subclass; see the module docstring)
     observes: ClassVar[bool] = False
+    #: the configurations it is restricted to (``restrict_configurations``), or None; a scheduler that makes
+    #: configurations of its own (PBT's explore step) keeps to the same ones
+    restricted_to: Sequence[Config] | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

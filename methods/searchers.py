@@ -58,6 +58,7 @@ class RandomSearcher(Searcher):
         self._candidates: list[Config] | None = None
         if restrict_configurations is not None:
             self._candidates = _checked_candidates(space, restrict_configurations)
+            self.restricted_to = self._candidates
             self._order: list[int] = []
             self._next = 0
         if points_to_evaluate is None:

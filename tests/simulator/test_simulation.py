@@ -231,3 +231,73 @@ def test_names_that_clash_with_result_columns_are_refused():
     )
     with pytest.raises(SimulationError, match="clash"):
         run(clashing, RandomSearch(clashing.space, metric="time", max_t=2, seed=0))
+
+
+KEEP_GOING = Decision(Action.CONTINUE)
+
+
+class Scripted(Scheduler):
+    """Answers every suggestion and report from fixed values (to provoke contract violations)."""
+
+    def __init__(self, space, *, suggestion, decision=KEEP_GOING, max_t=27, pauses=False):
+        self._set_problem(space, "error", "min", max_t, 0)
+        self.suggestion, self.decision, self.pauses_trials = suggestion, decision, pauses
+
+    def _suggest(self, new_trial_id):
+        return self.suggestion if new_trial_id is not None and new_trial_id < 2 else None
+
+    def _on_report(self, trial_id, epoch, metrics):
+        return self.decision
+
+
+def test_the_problem_is_the_methods(random_table):
+    asha = ASHA(random_table.space, metric="error", max_t=9, seed=0)
+    result = run(random_table, asha, max_results=200)
+    assert result.results_frame()["epoch"].max() == 9  # the method's max_t, not the table's 27
+    with pytest.raises(SimulationError, match=r"simulate\(max_t=27\) disagrees with ASHA's max_t=9"):
+        simulate(random_table, asha, n_workers=2, seed=0, stop=StopCriteria(max_results=5), max_t=27)
+    with pytest.raises(SimulationError, match="disagrees with ASHA's metric='error'"):
+        simulate(random_table, asha, n_workers=2, seed=0, stop=StopCriteria(max_results=5), metric="runtime")
+    with pytest.raises(SimulationError, match="max_t=40, but benchmark 'random-table' has epochs 1..27"):
+        run(random_table, ASHA(random_table.space, metric="error", max_t=40, seed=0))
+    with pytest.raises(SimulationError, match="build the method with mode='min'"):
+        run(random_table, ASHA(random_table.space, metric="error", mode="max", max_t=9, seed=0))
+
+
+@pytest.mark.parametrize("report_at, message", [(0, r"in \(0, 27\]"), (28, r"in \(0, 27\]")])
+def test_report_at_outside_the_remaining_epochs_is_an_error(random_table, report_at, message):
+    scheduler = Scripted(random_table.space, suggestion=Suggestion.start({"a": 1, "b": "x"}, report_at=report_at))
+    with pytest.raises(SimulationError, match=message):
+        run(random_table, scheduler)
+
+
+def test_pause_needs_pauses_trials(random_table):
+    start = Suggestion.start({"a": 1, "b": "x"}, report_at=3)
+    with pytest.raises(SimulationError, match="answered PAUSE for trial 0 at epoch 3 but does not declare"):
+        run(random_table, Scripted(random_table.space, suggestion=start, decision=Decision(Action.PAUSE)))
+    pausing = Scripted(random_table.space, suggestion=start, decision=Decision(Action.PAUSE), pauses=True)
+    result = run(random_table, pausing)
+    assert result.trial_status == ["paused", "paused"]
+
+
+def test_a_new_trial_after_no_new_trials_is_an_error(random_table):
+    class Eager(Scripted):
+        def _suggest(self, new_trial_id):
+            return self.suggestion
+
+    start = Suggestion.start({"a": 1, "b": "x"}, report_at=27)
+    with pytest.raises(SimulationError, match=r"after being told that no new trial may start \(suggest\(None\)"):
+        run(random_table, Eager(random_table.space, suggestion=start), max_trials=1)
+
+
+def test_the_scheduler_hears_every_unfinished_trial_end(random_table):
+    class Listening(Scripted):
+        stopped: list
+
+        def _on_stop(self, trial_id):
+            self.stopped.append(trial_id)
+
+    scheduler = Listening(random_table.space, suggestion=Suggestion.start({"a": 1, "b": "x"}, report_at=2))
+    scheduler.stopped = []
+    result = run(random_table, scheduler, max_results=5)
+    assert result.trial_status == ["running", "running"] and scheduler.stopped == [0, 1]
