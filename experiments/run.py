@@ -396,6 +396,7 @@ def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = No
         "run_seed": task.seeds.run_seed,
         "simulator_seed": task.seeds.simulator_seed,
         "method_seed": task.seeds.method_seed,
+        "method_composition": store.to_json(dataclasses.asdict(resolve_method(task.method))),
         "schedule_description": scheduler.schedule_description(),
         "method_state": scheduler.state_summary(),
         "metric": definition.metric,

@@ -143,6 +143,33 @@ def test_show_schedule_prints_rung_levels(tmp_path, capsys):
     assert not (tmp_path / "res").exists()
 
 
+def test_aliases_are_listed_as_aliases(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "ASHA-STOP (alias of ASHA)" in help_text and "ASHA-HB-PROM (alias of Hyperband)" in help_text
+    code, out, err = cli(capsys, "--benchmark", TOY, "--method", "ASHA-HB", "Hyperband-STOP", "--show-schedule")
+    assert code == 0, err
+    alias, target = out.split("\n\n")
+    assert alias.startswith("ASHA-HB on toy-table (max_t=9; alias of Hyperband-STOP, identical results;")
+    assert alias.splitlines()[1:] == target.splitlines()[1:]
+
+
+def test_a_composed_method_runs_and_records_its_composition(tmp_path, capsys):
+    argv = [*TOY_ARGS, "--method", "ASHA-PROM+rea", "--num_seeds", "1", "--results_dir", str(tmp_path)]
+    code, _, err = cli(capsys, *argv)
+    assert code == 0, err
+    run = read_run(run_dir(tmp_path, "default", TOY, "ASHA-PROM+rea", 0))
+    assert run.metadata["method_composition"] == {
+        "scheduler": "ASHA",
+        "searcher": "rea",
+        "options": {"rule": "promotion"},
+        "alias_of": None,
+    }
+    code, _, err = cli(capsys, *TOY_ARGS, "--method", "ASHA+bogus", "--results_dir", str(tmp_path))
+    assert code == 2 and "unknown method 'ASHA+bogus'" in err
+
+
 def test_summary_table(tmp_path, capsys):
     code, out, _ = cli(capsys, *TOY_ARGS, "--method", "ASHA", "RandomSearch", "--num_seeds", "4",
                        "--results_dir", str(tmp_path))  # fmt: skip
