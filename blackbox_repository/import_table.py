@@ -77,12 +77,8 @@ def import_table(
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise BlackboxError(f"benchmark name {name!r} is not a valid directory name; use e.g. 'my-benchmark'")
     frame, source = _read(path_or_frame)
-    specs = [_parse_objective(spec) for spec in objectives]
+    specs = _objective_specs(objectives)
     objective_names = [objective.name for objective in specs]
-    if not specs:
-        raise BlackboxError("no objective given; pass at least one, e.g. --objective valid_error:min")
-    if len(set(objective_names)) != len(objective_names):
-        raise BlackboxError(f"objectives are listed twice: {objective_names}; list each once")
     inferred = hyperparameter_columns is None
     if hyperparameter_columns is None:
         used = {fidelity_column, seed_column, *objective_names}
@@ -97,50 +93,20 @@ def import_table(
     fidelity_codes, fidelities = _integer_axis(frame[fidelity_column], fidelity_column, positive=True)
     seed_codes, seeds = _integer_axis(frame[seed_column], seed_column, positive=False)
     config_codes, configs, space = _configurations(frame, hyperparameter_columns)
-    num_configs, num_seeds, num_fidelities = len(configs), len(seeds), len(fidelities)
-
-    cell = (config_codes * num_seeds + seed_codes) * num_fidelities + fidelity_codes
-    counts = np.bincount(cell, minlength=num_configs * num_seeds * num_fidelities)
-    for bad, problem in ((counts > 1, "duplicate rows"), (counts == 0, "missing value")):
-        first = np.flatnonzero(bad)
-        if len(first):
-            c, s, f = np.unravel_index(first[0], (num_configs, num_seeds, num_fidelities))
-            where = (
-                f"configuration {_row(configs, c)}, seed {seeds[s]}, {fidelity_column} {fidelities[f]}"
-            )
-            if problem == "missing value":
-                hint = (
-                    f"; the hyperparameter columns were taken to be {', '.join(hyperparameter_columns)}: name them "
-                    "explicitly if some are not hyperparameters"
-                    if inferred
-                    else ""
-                )
-                raise BlackboxError(
-                    f"missing value: {where} has no row (every configuration needs every seed and "
-                    f"{fidelity_column}; {len(first)} cells are missing){hint}"
-                )
-            raise BlackboxError(
-                f"duplicate rows: {where} has {counts[first[0]]} rows ({len(first)} cells are duplicated); "
-                "keep one row per configuration, seed and fidelity"
-            )
-
-    num_objectives = len(specs) + int(derive_elapsed)
-    table = np.empty((num_configs * num_seeds * num_fidelities, num_objectives), dtype=np.float64)
-    for k, objective in enumerate(objective_names):
-        table[cell, k] = _numeric(frame[objective], objective)
-    table = table.reshape(num_configs, num_seeds, num_fidelities, num_objectives)
-    info = list(specs)
-    if derive_elapsed:
-        runtime_index = objective_names.index(runtime_objective)
-        table[..., -1] = np.cumsum(table[..., runtime_index], axis=2)
-        info.append(Objective(DERIVED_ELAPSED, None, info[runtime_index].unit))
-
+    shape = (len(configs), len(seeds), len(fidelities))
+    cell = (config_codes * shape[1] + seed_codes) * shape[2] + fidelity_codes
+    problem = _cell_problem(np.bincount(cell, minlength=int(np.prod(shape))), shape)
+    if problem is not None:
+        kind, (c, s, f), count, cells = problem
+        where = f"configuration {_row(configs, c)}, seed {seeds[s]}, {fidelity_column} {fidelities[f]}"
+        raise BlackboxError(_cell_message(kind, where, count, cells, fidelity_column, hyperparameter_columns, inferred))
+    table, info = _objective_table(frame, cell, shape, specs, runtime_objective if derive_elapsed else None)
     space_size = space.size
-    if space_size is not None and space_size != num_configs:
+    if space_size is not None and space_size != shape[0]:
         logger.warning(
             "%r tabulates %d configurations but the inferred space holds %d; searchers sampling from the "
             "space may propose untabulated configurations",
-            name, num_configs, space_size,
+            name, shape[0], space_size,
         )
     blackbox = Blackbox(
         name=name,
@@ -164,6 +130,78 @@ def import_table(
     if repository is not None:
         repository.store(blackbox)
     return blackbox
+
+
+def _objective_specs(objectives: Sequence[str]) -> list[Objective]:
+    """The parsed objective specs; an error if there are none or one is listed twice."""
+    specs = [_parse_objective(spec) for spec in objectives]
+    names = [objective.name for objective in specs]
+    if not specs:
+        raise BlackboxError("no objective given; pass at least one, e.g. --objective valid_error:min")
+    if len(set(names)) != len(names):
+        raise BlackboxError(f"objectives are listed twice: {names}; list each once")
+    return specs
+
+
+def _cell_problem(
+    counts: np.ndarray, shape: tuple[int, int, int]
+) -> tuple[str, tuple[int, int, int], int, int] | None:
+    """The first (configuration, seed, fidelity) cell with several rows, else the first with none, else None.
+
+    Returns (kind, cell index, rows in that cell, number of such cells), kind "duplicate rows" or "missing value".
+    """
+    for bad, kind in ((counts > 1, "duplicate rows"), (counts == 0, "missing value")):
+        first = np.flatnonzero(bad)
+        if len(first):
+            c, s, f = np.unravel_index(first[0], shape)
+            return kind, (int(c), int(s), int(f)), int(counts[first[0]]), len(first)
+    return None
+
+
+def _cell_message(
+    kind: str, where: str, count: int, cells: int, fidelity_column: str, hyperparameters: list[str], inferred: bool
+) -> str:
+    """The error about a duplicated or missing cell ``where`` (with a hint if the hyperparameters were inferred)."""
+    if kind == "duplicate rows":
+        return (
+            f"duplicate rows: {where} has {count} rows ({cells} cells are duplicated); "
+            "keep one row per configuration, seed and fidelity"
+        )
+    hint = (
+        f"; the hyperparameter columns were taken to be {', '.join(hyperparameters)}: name them "
+        "explicitly if some are not hyperparameters"
+        if inferred
+        else ""
+    )
+    return (
+        f"missing value: {where} has no row (every configuration needs every seed and "
+        f"{fidelity_column}; {cells} cells are missing){hint}"
+    )
+
+
+def _objective_table(
+    frame: pd.DataFrame,
+    cell: np.ndarray,
+    shape: tuple[int, int, int],
+    specs: list[Objective],
+    derive_from: str | None,
+) -> tuple[np.ndarray, list[Objective]]:
+    """The objectives array (configs, seeds, fidelities, objectives) and its objectives.
+
+    With ``derive_from`` (the runtime objective) a last objective ``elapsed_time`` is its cumulative sum.
+    """
+    names = [objective.name for objective in specs]
+    num_objectives = len(specs) + int(derive_from is not None)
+    table = np.empty((int(np.prod(shape)), num_objectives), dtype=np.float64)
+    for k, objective in enumerate(names):
+        table[cell, k] = _numeric(frame[objective], objective)
+    table = table.reshape(*shape, num_objectives)
+    info = list(specs)
+    if derive_from is not None:
+        runtime_index = names.index(derive_from)
+        table[..., -1] = np.cumsum(table[..., runtime_index], axis=2)
+        info.append(Objective(DERIVED_ELAPSED, None, info[runtime_index].unit))
+    return table, info
 
 
 # Reading and checking ----------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 from blackbox_repository.atomic import sha256_file, write_directory_atomic
 from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.errors import BlackboxError, ChecksumError
+from blackbox_repository.locations import MIRROR_ENV, benchmark_dir, default_cache_dir
 from blackbox_repository.storage import DATA_FILES, METADATA_FILE, verify_checksums, write_verified_stamp
 
 logger = logging.getLogger(__name__)
@@ -329,8 +330,6 @@ def _one_line(error: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: list, upload or download benchmarks of an S3 mirror; returns the exit code."""
-    from blackbox_repository.repository import MIRROR_ENV, BlackboxRepository
-
     parser = OneLineErrorParser(
         prog="python -m blackbox_repository.mirror",
         description="Keep converted benchmarks in an S3 mirror (s3://bucket/prefix). Endpoint: AWS_ENDPOINT_URL_S3 "
@@ -359,18 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name in mirror.list():
                 print(name)
             return 0
-        repository = BlackboxRepository(args.cache_dir, mirror="")
+        cache_dir = args.cache_dir if args.cache_dir is not None else default_cache_dir()
         if args.command == "upload":
             for name in args.names:
                 path = Path(name)
                 if not (path / METADATA_FILE).is_file():
-                    path = repository.path(_check_name(name))
+                    path = benchmark_dir(_check_name(name), cache_dir)
                     if not (path / METADATA_FILE).is_file():
                         raise BlackboxError(f"{name!r} is neither a benchmark directory nor in the cache {path.parent}")
                 print(mirror.upload(path))
         else:
             for name in args.names or mirror.list():
-                print(mirror.download(name, repository.cache_dir))
+                print(mirror.download(name, cache_dir))
     except BlackboxError as error:
         print("error: " + " ".join(str(error).split()), file=sys.stderr)
         return 2

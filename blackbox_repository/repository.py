@@ -21,6 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from blackbox_repository.blackbox import Blackbox, BlackboxBase
 from blackbox_repository.errors import BlackboxError, ChecksumError
+from blackbox_repository.locations import (
+    CACHE_ENV,
+    EMBEDDED_DIR,
+    MIRROR_ENV,
+    MIRROR_UPLOAD_ENV,
+    YAHPO_PREFIX,
+    benchmark_dir,
+    default_cache_dir,
+)
 from blackbox_repository.storage import METADATA_FILE, read_blackbox, write_blackbox
 
 if TYPE_CHECKING:
@@ -28,11 +37,21 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "HPO_BLACKBOX_CACHE"
-MIRROR_ENV = "HPO_BLACKBOX_MIRROR"
-MIRROR_UPLOAD_ENV = "HPO_BLACKBOX_MIRROR_UPLOAD"
-EMBEDDED_DIR = Path(__file__).parent / "data"
-YAHPO_PREFIX = "yahpo-"
+# re-exported: the names and directories were defined here before ``locations`` existed
+__all__ = [
+    "CACHE_ENV",
+    "EMBEDDED_DIR",
+    "GENERATORS",
+    "MIRROR_ENV",
+    "MIRROR_UPLOAD_ENV",
+    "YAHPO_PREFIX",
+    "BlackboxRepository",
+    "Generator",
+    "default_cache_dir",
+    "list_blackboxes",
+    "load_blackbox",
+    "register_generator",
+]
 
 #: ``generator(source_path, *, cache_dir, **options)`` yields benchmarks converted from the original
 #: files: from a local copy at ``source_path`` if given, otherwise downloaded into ``<cache_dir>/sources``.
@@ -44,13 +63,6 @@ def register_generator(names: str | Iterable[str], generator: Generator) -> None
     """Make ``names`` loadable: ``generator(source_path, cache_dir=...)`` builds them when first asked for."""
     for name in [names] if isinstance(names, str) else names:
         GENERATORS[name] = generator
-
-
-def default_cache_dir() -> Path:
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "hpo-workbench" / "blackboxes"
 
 
 class BlackboxRepository:
@@ -94,10 +106,8 @@ class BlackboxRepository:
         return sorted(names)
 
     def path(self, name: str) -> Path:
-        embedded = EMBEDDED_DIR / name
-        if (embedded / METADATA_FILE).is_file():
-            return embedded
-        return self.cache_dir / name
+        """The directory of ``name``: embedded in the package if it is there, else in the cache."""
+        return benchmark_dir(name, self.cache_dir)
 
     def load(self, name: str, *, verify: bool = True) -> BlackboxBase:
         """The benchmark ``name``; downloaded from the mirror or generated into the cache if not stored yet.
@@ -106,7 +116,7 @@ class BlackboxRepository:
         files are read from ``$HPO_YAHPO_DATA`` or downloaded beside the cache).
         """
         if name.startswith(YAHPO_PREFIX):
-            from blackbox_repository.yahpo import load_yahpo  # not at the top: yahpo imports this module
+            from blackbox_repository.yahpo import load_yahpo  # not at the top: only YAHPO names need its modules
 
             return load_yahpo(name)
         path = self.path(name)

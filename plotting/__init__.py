@@ -1,11 +1,18 @@
 """Comparative results from the results store that ``experiments`` writes (and nothing else).
 
 - ``load``: stored runs of one or many tags as best-so-far curves on a common time grid, with a report
-  of missing seeds, partial runs and methods missing on a benchmark;
+  of missing seeds, partial runs and methods missing on a benchmark; its parts: ``sources`` (reading runs,
+  local or remote, through ``experiments.store_format`` only), ``curves`` (``Curves``, ``Steps``, time grids),
+  ``report`` (``LoadReport``), ``commands`` (the ``experiments.run`` commands that fill gaps), ``errors``;
 - ``stats``, ``paired``, ``ranks``, ``normalize``: IQM and stratified-bootstrap intervals, probability
-  of improvement, paired-seed tests, average ranks, normalized regret (re-exported here);
+  of improvement, paired-seed tests, average ranks, normalized regret (re-exported here); ``resample``
+  draws the resamples of every bootstrap;
 - ``figures``, ``colors``, ``tables``: paper figures (one colour per method everywhere) and tables;
-- ``spec`` and ``figure``: ``python -m plotting.figure SPEC.toml`` regenerates a figure set from a spec.
+- ``spec``, ``steps`` and ``figure``: ``python -m plotting.figure SPEC.toml`` regenerates a figure set from a
+  spec (``steps``: one aggregation and drawing step per figure or table).
+
+Importing ``plotting`` loads neither ``methods``, ``simulator`` nor ``blackbox_repository``
+(``tests/test_layering.py``).
 """
 
 from plotting.normalize import normalize_frame, normalized_regret

@@ -1,9 +1,14 @@
 """One colour, line style and marker per method, the same in every figure.
 
 Colours come from the colour-blind-friendly Okabe–Ito palette (yellow last: it is weak on white). Known
-method names (the registry of ``methods``, in registry order) always get the same slot, whichever methods a
-figure shows; any other names follow, sorted. Beyond the palette's size the colours repeat with another
-line style and marker, so two methods never share all three.
+method names (``KNOWN_METHODS``: the project's methods, in the order of the ``methods`` registry when the
+list was written) always get the same slot, whichever methods a figure shows; any other names follow,
+sorted. Beyond the palette's size the colours repeat with another line style and marker, so two methods
+never share all three.
+
+``KNOWN_METHODS`` is a fixed list rather than the registry itself: ``plotting`` reads results and does not
+import ``methods`` (a test checks that every registry name is listed). Append new names at its end, so
+that the methods listed before keep their colours in every figure ever made.
 
 A name ``tag/method`` (results loaded with ``label = "tag/method"``) takes the slot of its method if that
 is a known name (sorted by tag after that).
@@ -28,8 +33,29 @@ OKABE_ITO = (
 LINESTYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
-#: Registry order of the project's methods (``methods.REGISTRY``); used when ``methods`` cannot be imported.
-FALLBACK_KNOWN_METHODS = ("RandomSearch", "ASHA", "ASHA-STOP", "ASHA-PROM", "ASHA-HB", "ASHA-HB-PROM")
+#: The colour slots of the project's methods, slot i for name i (append new names; never reorder).
+KNOWN_METHODS = (
+    "RandomSearch",
+    "ASHA",
+    "ASHA-STOP",
+    "ASHA-PROM",
+    "ASHA-HB",
+    "ASHA-HB-PROM",
+    "ASHA-COST",
+    "Hyperband",
+    "Hyperband-STOP",
+    "PASHA",
+    "MedianStoppingRule",
+    "SyncHyperband",
+    "SyncSH",
+    "DEHB",
+    "GridSearch",
+    "REA",
+    "PBT",
+)
+
+
+_KNOWN_SLOTS = {name: slot for slot, name in enumerate(KNOWN_METHODS)}
 
 
 @dataclass(frozen=True)
@@ -41,18 +67,9 @@ class MethodStyle:
     marker: str
 
 
-def known_methods() -> tuple[str, ...]:
-    """Method names of the registry, in registry order (the first colour slots)."""
-    try:
-        from methods import REGISTRY
-    except ImportError:  # pragma: no cover - plotting used without the methods package
-        return FALLBACK_KNOWN_METHODS
-    return tuple(REGISTRY)
-
-
 def method_order(names: Iterable[str]) -> list[str]:
-    """``names`` (deduplicated) in the stable order: registry methods first (registry order), then sorted."""
-    known = {name: i for i, name in enumerate(known_methods())}
+    """``names`` (deduplicated) in the stable order: known methods first (``KNOWN_METHODS`` order), then sorted."""
+    known = _KNOWN_SLOTS
 
     def key(name: str) -> tuple[int, str, str]:
         tag, _, base = name.rpartition("/")
@@ -64,12 +81,12 @@ def method_order(names: Iterable[str]) -> list[str]:
 
 
 def method_styles(names: Iterable[str]) -> dict[str, MethodStyle]:
-    """A style per name: known methods keep their registry slot; other names take the following slots.
+    """A style per name: known methods keep their slot; other names take the following slots.
 
     Pass every method of a set of figures at once (e.g. all methods of a spec) so that unknown names keep
     their colour from figure to figure.
     """
-    known = {name: i for i, name in enumerate(known_methods())}
+    known = _KNOWN_SLOTS
     ordered = method_order(names)
     slots: dict[str, int] = {}
     used: set[int] = set()

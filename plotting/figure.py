@@ -14,10 +14,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from tqdm.auto import tqdm
 
@@ -88,178 +87,33 @@ def _gaps(report: LoadReport) -> list[str]:
 
 def produce(spec: Spec, output_dir: Path | str | None = None, *, progress: bool | None = None) -> Produced:
     """Write every figure and table the spec asks for; returns the paths and timings."""
-    from plotting import figures as fig
-    from plotting import tables as tab
-    from plotting.colors import method_styles
+    from plotting.steps import spec_steps  # not at the top: matplotlib is not needed for --help or spec errors
 
     started = time.perf_counter()
     curves = load_curves(spec, progress=progress)
     timings = {"load": time.perf_counter() - started}
     out = Path(output_dir) if output_dir is not None else Path(spec.output.dir)
-    agg = spec.aggregation
-    boot = {"confidence": agg.confidence, "reps": agg.reps, "seed": agg.seed}
-    layout = fig.Layout(**asdict(spec.layout))
-    styles = method_styles(curves.methods)
-    formats = spec.output.formats
-    figures, tables = spec.figures, spec.tables
-
-    def stem(name: str) -> Path:
-        return out / f"{spec.output.prefix}{name}"
-
-    cache: dict[str, Any] = {}
-
-    def pairwise() -> Any:
-        """pairwise_matrix once, for the improvement figure and the pairwise table."""
-        if "pairwise" not in cache:
-            cache["pairwise"] = tab.pairwise_table(curves, **boot)
-        return cache["pairwise"]
-
-    # (name, aggregation step, drawing/writing step taking the aggregate)
-    steps: list[tuple[str, Callable[[], Any], Callable[[Any], list[Path]]]] = []
-    if figures.curves is not None:
-        options = figures.curves
-        steps.append(
-            (
-                "curves",
-                lambda: fig.curve_bands(curves, statistic=agg.statistic, **boot),
-                lambda bands: fig.save(
-                    fig.plot_curves(
-                        curves,
-                        statistic=agg.statistic,
-                        layout=layout,
-                        styles=styles,
-                        yscale=options.yscale,
-                        ylim_from=options.ylim_from,
-                        bands=bands,
-                    ),
-                    stem("curves"),
-                    formats,
-                ),
-            )
-        )
-    if figures.ranks is not None:
-        steps.append(
-            (
-                "ranks",
-                lambda: fig.rank_frame(curves),
-                lambda ranks: fig.save(
-                    fig.plot_ranks(curves, layout=layout, styles=styles, ranks=ranks), stem("ranks"), formats
-                ),
-            )
-        )
-    if figures.final is not None:
-        statistics = figures.final.statistics
-        steps.append(
-            (
-                "final",
-                lambda: fig.final_intervals(curves, statistics=statistics, **boot),
-                lambda table: fig.save(
-                    fig.plot_final(curves, layout=layout, styles=styles, table=table, confidence=agg.confidence),
-                    stem("final"),
-                    formats,
-                ),
-            )
-        )
-    if figures.improvement is not None and len(curves.methods) < 2:
-        logger.warning("improvement figure skipped: it needs at least two methods")
-    elif figures.improvement is not None:
-        reference = figures.improvement.reference
-        steps.append(
-            (
-                "improvement",
-                lambda: fig.improvement_pairs(curves, reference=reference, pairwise=pairwise(), **boot),
-                lambda pairs: fig.save(
-                    fig.plot_improvement(curves, layout=layout, styles=styles, pairs=pairs, confidence=agg.confidence),
-                    stem("improvement"),
-                    formats,
-                ),
-            )
-        )
-    if figures.timeline is not None:
-        timeline = figures.timeline
-        title = f"{timeline.method} on {timeline.benchmark}, seed {timeline.seed}"
-        steps.append(
-            (
-                "timeline",
-                lambda: _timeline_results(spec, curves),
-                lambda results: fig.save(
-                    fig.plot_timeline(results, title=title, layout=layout), stem("timeline"), formats
-                ),
-            )
-        )
-    if tables.final:
-        steps.append(
-            (
-                "final table",
-                lambda: tab.final_table(curves, statistic=agg.statistic, digits=tables.digits, **boot),
-                lambda table: tab.write_table(
-                    table, stem("final_table"), tables.formats, digits=tables.digits, confidence=agg.confidence
-                ),
-            )
-        )
-    if tables.pairwise and len(curves.methods) < 2:
-        logger.warning("pairwise table skipped: it needs at least two methods")
-    elif tables.pairwise:
-        steps.append(
-            (
-                "pairwise table",
-                pairwise,
-                lambda table: tab.write_table(table, stem("pairwise"), tables.formats, kind="pairwise"),
-            )
-        )
-
     paths: list[Path] = []
     per_step: dict[str, tuple[float, float]] = {}
-    bar = tqdm(steps, desc="figures and tables", unit="item", disable=None if progress is None else not progress)
-    for name, compute, draw in bar:
-        bar.set_postfix_str(name)
+    bar = tqdm(
+        spec_steps(spec, curves, out),
+        desc="figures and tables",
+        unit="item",
+        disable=None if progress is None else not progress,
+    )
+    for step in bar:
+        bar.set_postfix_str(step.name)
         t0 = time.perf_counter()
-        data = compute()
+        data = step.compute()
         t1 = time.perf_counter()
-        paths += draw(data)
-        per_step[name] = (t1 - t0, time.perf_counter() - t1)
-        logger.info("%s: aggregation %.2f s, plotting/writing %.2f s", name, *per_step[name])
+        paths += step.draw(data)
+        per_step[step.name] = (t1 - t0, time.perf_counter() - t1)
+        logger.info("%s: aggregation %.2f s, plotting/writing %.2f s", step.name, *per_step[step.name])
     bar.close()
     timings["aggregation"] = sum(a for a, _ in per_step.values())
     timings["plotting"] = sum(p for _, p in per_step.values())
     timings["total"] = time.perf_counter() - started
     return Produced(paths, curves, timings, per_step)
-
-
-def _timeline_results(spec: Spec, curves: Curves) -> Any:
-    """results.parquet of the spec's timeline run (only the columns the timeline uses)."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    from experiments import store
-    from plotting.figures import TIMELINE_COLUMNS
-
-    timeline = spec.figures.timeline
-    assert timeline is not None
-    runs = curves.runs
-    chosen = runs[
-        (runs["benchmark"] == timeline.benchmark)
-        & (runs["method"] == timeline.method)
-        & (runs["seed"] == timeline.seed)
-        & ((runs["tag"] == timeline.tag) if timeline.tag else True)
-    ]
-    if chosen.empty:
-        tag = timeline.tag or spec.results.tags[0]
-        command = run_command(timeline.benchmark, [timeline.method], timeline.seed + 1, tag, spec.results.dirs[0])
-        raise SpecError(
-            f"{spec.path}: [figures.timeline] no complete run of {timeline.method} seed {timeline.seed} on "
-            f"{timeline.benchmark} in tags {', '.join(spec.results.tags)}; produce it with: {command}"
-        )
-    path = str(chosen["path"].iloc[0])
-    source = f"{path}/{store.RESULTS_FILE}"
-    filesystem = None
-    if "://" in path:
-        import fsspec
-
-        filesystem, source = fsspec.core.url_to_fs(source, **dict(spec.results.storage_options))
-    schema = pq.read_schema(source, filesystem=filesystem)
-    columns = [c for c in TIMELINE_COLUMNS if c in schema.names]
-    return pd.read_parquet(source, columns=columns, filesystem=filesystem)
 
 
 # Command line ------------------------------------------------------------------------------------

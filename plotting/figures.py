@@ -16,7 +16,8 @@ Curve bands are computed for all time points at once (``bootstrap_curve``): the 
 in *rank* space — the i-th smallest value at a time point is drawn as often as rank i was drawn — which has, at
 every time point, exactly the distribution of drawing seeds with replacement (a percentile bootstrap over seeds,
 as ``plotting.stats.stratified_bootstrap`` with a single task), but needs one small matrix product per curve
-instead of a sort per resample and time point. Bands are pointwise intervals.
+instead of a sort per resample and time point. Bands are pointwise intervals. The seeds drawn come from
+``plotting.resample``, as in every bootstrap of the package.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from plotting.colors import MethodStyle, method_styles, trial_colors
-from plotting.load import Curves
+from plotting.curves import Curves
+from plotting.resample import draw_counts
 from plotting.stats import SINGLE_RUN_NOTE, STATISTICS, derive_seed, interval_table
 
 logger = logging.getLogger(__name__)
@@ -155,9 +157,7 @@ def bootstrap_curve(
     identity = (ones, np.cumsum(ones, axis=1))
     resampled = None
     if n >= 2:
-        draws = np.random.default_rng(seed).integers(0, n, size=(reps, n))
-        flat = (np.arange(reps)[:, None] * n + draws).ravel()
-        counts = np.bincount(flat, minlength=reps * n).reshape(reps, n).astype(float)
+        counts = draw_counts(np.random.default_rng(seed), n, reps)
         resampled = (counts, np.cumsum(counts, axis=1))
         samples = np.full((times, reps), np.nan)
     for valid in np.unique(counted):

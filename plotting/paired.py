@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from plotting.resample import draw_counts
 from plotting.stats import SINGLE_RUN_NOTE, Interval, _check_bootstrap_args, derive_seed, percentile_interval
 
 __all__ = [
@@ -131,13 +132,6 @@ def probability_of_improvement(
     )
 
 
-def _resample_counts(rng: np.random.Generator, size: int, reps: int) -> np.ndarray:
-    """How often each of ``size`` runs is drawn in each of ``reps`` resamples with replacement: shape (reps, size)."""
-    index = rng.integers(0, size, size=(reps, size))
-    flat = (np.arange(reps)[:, None] * size + index).ravel()
-    return np.bincount(flat, minlength=reps * size).reshape(reps, size).astype(float)
-
-
 def poi_interval(
     x_per_task: Sequence[np.ndarray],
     y_per_task: Sequence[np.ndarray],
@@ -168,8 +162,8 @@ def poi_interval(
     rng = np.random.default_rng(seed)
     total = np.zeros(reps)
     for x, y in tasks:
-        counts_x = _resample_counts(rng, x.size, reps)
-        counts_y = _resample_counts(rng, y.size, reps)
+        counts_x = draw_counts(rng, x.size, reps)
+        counts_y = draw_counts(rng, y.size, reps)
         total += _weighted_poi(x, y, counts_x, counts_y, mode, tol)
     low, high = percentile_interval(total / len(tasks), confidence)
     return Interval(point, low, high, n_runs, len(tasks), "; ".join(notes))

@@ -15,8 +15,9 @@ Definitions follow Agarwal et al., "Deep Reinforcement Learning at the Edge of t
   ``np.percentile``'s default ("linear") interpolation.
 
 Scores are given per task (``per_task[m]`` holds the runs of task ``m``).  NaN marks a missing run and is dropped;
-a task without any run is dropped with a note.  Every resample comes from ``np.random.default_rng(seed)``: the same
-seed gives the same interval bit for bit.
+a task without any run is dropped with a note.  Every resample comes from ``np.random.default_rng(seed)`` through
+``plotting.resample.stratified_indices`` (the draws of every bootstrap in ``plotting``): the same seed gives the
+same interval bit for bit.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from plotting.resample import stratified_indices
 
 __all__ = [
     "MIN_REPS",
@@ -212,22 +215,6 @@ def _apply_to_resamples(reducer: Callable[[np.ndarray], np.ndarray | float], sam
     return np.array([float(reducer(row)) for row in samples])
 
 
-def _stratified_indices(rng: np.random.Generator, sizes: np.ndarray, reps: int) -> np.ndarray:
-    """Indices (reps, sum(sizes)) into the pooled scores; each task's columns draw uniformly among its own runs.
-
-    Columns are grouped by task size (one draw per distinct size; a scalar upper bound is much faster than an
-    array of bounds), so they follow the task order only when all tasks have the same number of runs.
-    """
-    starts = np.cumsum(sizes) - sizes
-    blocks = []
-    for size in np.unique(sizes):
-        offsets = np.repeat(starts[sizes == size], size)
-        block = rng.integers(0, size, size=(reps, offsets.size))
-        block += offsets
-        blocks.append(block)
-    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks, axis=1)
-
-
 def stratified_bootstrap(
     per_task: Sequence[np.ndarray],
     statistic: Statistic = "iqm",
@@ -255,7 +242,7 @@ def stratified_bootstrap(
     if sizes.min() < 2:
         note = "; ".join([SINGLE_RUN_NOTE, *notes])
         return Interval(point, float("nan"), float("nan"), n_runs, len(tasks), note)
-    index = _stratified_indices(np.random.default_rng(seed), sizes, reps)
+    index = stratified_indices(np.random.default_rng(seed), sizes, reps)
     resampled = _apply_to_resamples(reducer, pooled[index])
     low, high = percentile_interval(resampled, confidence)
     return Interval(point, low, high, n_runs, len(tasks), "; ".join(notes))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from plotting.load import Curves
+from plotting.curves import Curves
 from plotting.stats import SINGLE_RUN_NOTE, derive_seed, interval_table, stratified_bootstrap
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from blackbox_repository.download import DownloadError, fetch
 from blackbox_repository.errors import BlackboxError, ChecksumError
-from blackbox_repository.repository import default_cache_dir
+from blackbox_repository.locations import default_cache_dir
 
 logger = logging.getLogger(__name__)
 

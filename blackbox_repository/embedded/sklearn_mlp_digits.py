@@ -28,7 +28,7 @@ import numpy as np
 
 from blackbox_repository.blackbox import Objective
 from blackbox_repository.errors import BlackboxError
-from blackbox_repository.repository import EMBEDDED_DIR
+from blackbox_repository.locations import EMBEDDED_DIR
 from blackbox_repository.storage import write_blackbox
 from blackbox_repository.tabulate import tabulate
 from searchspace import Categorical, Grid, SearchSpace

@@ -35,7 +35,7 @@ import pandas as pd
 
 from blackbox_repository.blackbox import BlackboxBase, Objective
 from blackbox_repository.errors import BlackboxError
-from blackbox_repository.repository import YAHPO_PREFIX
+from blackbox_repository.locations import YAHPO_PREFIX
 from blackbox_repository.yahpo.scenario import YahpoScenario, scenario_facts
 from blackbox_repository.yahpo.scenarios import TRAINSIZE_LEVELS
 from searchspace import Float, Integer

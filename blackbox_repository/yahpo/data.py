@@ -15,7 +15,7 @@ from pathlib import Path
 
 from blackbox_repository.download import fetch
 from blackbox_repository.errors import BlackboxError
-from blackbox_repository.repository import default_cache_dir
+from blackbox_repository.locations import default_cache_dir
 
 logger = logging.getLogger(__name__)
 

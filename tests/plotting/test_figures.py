@@ -11,7 +11,7 @@ import pytest
 from matplotlib.image import imread
 
 from plotting import figures as fig
-from plotting.colors import OKABE_ITO, method_order, method_styles
+from plotting.colors import KNOWN_METHODS, OKABE_ITO, method_order, method_styles
 from plotting.load import load
 from plotting.stats import aggregate, stratified_bootstrap
 from tests.plotting.test_load import BENCHMARK, make_store, write_run
@@ -133,6 +133,16 @@ def test_colours_are_stable_across_figures():
     assert len(combos) == len(styles)  # no two methods look the same
     tagged = method_styles(["a/ASHA", "b/ASHA"])
     assert tagged["a/ASHA"].color == tagged["b/ASHA"].color != "" and tagged["a/ASHA"] != tagged["b/ASHA"]
+
+
+def test_every_registered_method_has_a_fixed_colour_slot():
+    # plotting does not import methods; its list of colour slots must name every method of the registry
+    from methods import REGISTRY
+
+    missing = [name for name in REGISTRY if name not in KNOWN_METHODS]
+    assert not missing, f"append {missing} to plotting.colors.KNOWN_METHODS (at the end: other colours stay)"
+    assert len(set(KNOWN_METHODS)) == len(KNOWN_METHODS)
+    assert method_order(reversed(list(REGISTRY))) == [name for name in KNOWN_METHODS if name in REGISTRY]
 
 
 def test_layout_keeps_fonts_readable():

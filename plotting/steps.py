@@ -1,0 +1,209 @@
+"""The figures and tables a spec asks for, each one step: an aggregation, then the drawing or writing.
+
+``spec_steps(spec, curves, output_dir)`` lists the steps in output order (curves, ranks, final, improvement,
+timeline, final table, pairwise table); ``plotting.figure.produce`` runs them and times both halves of each.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from matplotlib.figure import Figure
+
+from experiments import store_format
+from plotting import figures as fig
+from plotting import tables as tab
+from plotting.colors import MethodStyle, method_styles
+from plotting.commands import run_command
+from plotting.curves import Curves
+from plotting.spec import Spec, SpecError
+
+# the notes of skipped items belong to the command that produces the spec
+logger = logging.getLogger("plotting.figure")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One figure or table: ``draw(compute())`` writes it and returns the paths written."""
+
+    name: str
+    compute: Callable[[], Any]
+    draw: Callable[[Any], list[Path]]
+
+
+@dataclass
+class _Job:
+    """What every step needs: the spec, the loaded curves, the output directory, the layout and method styles."""
+
+    spec: Spec
+    curves: Curves
+    out: Path
+    layout: fig.Layout
+    styles: dict[str, MethodStyle]
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def boot(self) -> dict[str, Any]:
+        """The bootstrap options of the spec's aggregation."""
+        agg = self.spec.aggregation
+        return {"confidence": agg.confidence, "reps": agg.reps, "seed": agg.seed}
+
+    def stem(self, name: str) -> Path:
+        return self.out / f"{self.spec.output.prefix}{name}"
+
+    def save(self, figure: Figure, name: str) -> list[Path]:
+        return fig.save(figure, self.stem(name), self.spec.output.formats)
+
+    def pairwise(self) -> pd.DataFrame:
+        """pairwise_matrix once, for the improvement figure and the pairwise table."""
+        if "pairwise" not in self.cache:
+            self.cache["pairwise"] = tab.pairwise_table(self.curves, **self.boot)
+        return self.cache["pairwise"]
+
+
+def spec_steps(spec: Spec, curves: Curves, output_dir: Path) -> list[Step]:
+    """The steps of every figure and table the spec asks for, writing into ``output_dir``."""
+    job = _Job(spec, curves, output_dir, fig.Layout(**asdict(spec.layout)), method_styles(curves.methods))
+    makers = (_curves, _ranks, _final, _improvement, _timeline, _final_table, _pairwise_table)
+    return [step for make in makers if (step := make(job)) is not None]
+
+
+def _curves(job: _Job) -> Step | None:
+    options = job.spec.figures.curves
+    if options is None:
+        return None
+    statistic = job.spec.aggregation.statistic
+
+    def draw(bands: Any) -> list[Path]:
+        figure = fig.plot_curves(
+            job.curves,
+            statistic=statistic,
+            layout=job.layout,
+            styles=job.styles,
+            yscale=options.yscale,
+            ylim_from=options.ylim_from,
+            bands=bands,
+        )
+        return job.save(figure, "curves")
+
+    return Step("curves", lambda: fig.curve_bands(job.curves, statistic=statistic, **job.boot), draw)
+
+
+def _ranks(job: _Job) -> Step | None:
+    if job.spec.figures.ranks is None:
+        return None
+    return Step(
+        "ranks",
+        lambda: fig.rank_frame(job.curves),
+        lambda ranks: job.save(fig.plot_ranks(job.curves, layout=job.layout, styles=job.styles, ranks=ranks), "ranks"),
+    )
+
+
+def _final(job: _Job) -> Step | None:
+    if job.spec.figures.final is None:
+        return None
+    statistics = job.spec.figures.final.statistics
+    confidence = job.spec.aggregation.confidence
+
+    def draw(table: pd.DataFrame) -> list[Path]:
+        figure = fig.plot_final(job.curves, layout=job.layout, styles=job.styles, table=table, confidence=confidence)
+        return job.save(figure, "final")
+
+    return Step("final", lambda: fig.final_intervals(job.curves, statistics=statistics, **job.boot), draw)
+
+
+def _improvement(job: _Job) -> Step | None:
+    options = job.spec.figures.improvement
+    if options is None:
+        return None
+    if len(job.curves.methods) < 2:
+        logger.warning("improvement figure skipped: it needs at least two methods")
+        return None
+    confidence = job.spec.aggregation.confidence
+
+    def compute() -> Any:
+        return fig.improvement_pairs(job.curves, reference=options.reference, pairwise=job.pairwise(), **job.boot)
+
+    def draw(pairs: Any) -> list[Path]:
+        figure = fig.plot_improvement(
+            job.curves, layout=job.layout, styles=job.styles, pairs=pairs, confidence=confidence
+        )
+        return job.save(figure, "improvement")
+
+    return Step("improvement", compute, draw)
+
+
+def _timeline(job: _Job) -> Step | None:
+    timeline = job.spec.figures.timeline
+    if timeline is None:
+        return None
+    title = f"{timeline.method} on {timeline.benchmark}, seed {timeline.seed}"
+    return Step(
+        "timeline",
+        lambda: timeline_results(job.spec, job.curves),
+        lambda results: job.save(fig.plot_timeline(results, title=title, layout=job.layout), "timeline"),
+    )
+
+
+def _final_table(job: _Job) -> Step | None:
+    tables = job.spec.tables
+    if not tables.final:
+        return None
+    agg = job.spec.aggregation
+    return Step(
+        "final table",
+        lambda: tab.final_table(job.curves, statistic=agg.statistic, digits=tables.digits, **job.boot),
+        lambda table: tab.write_table(
+            table, job.stem("final_table"), tables.formats, digits=tables.digits, confidence=agg.confidence
+        ),
+    )
+
+
+def _pairwise_table(job: _Job) -> Step | None:
+    tables = job.spec.tables
+    if not tables.pairwise:
+        return None
+    if len(job.curves.methods) < 2:
+        logger.warning("pairwise table skipped: it needs at least two methods")
+        return None
+    return Step(
+        "pairwise table",
+        job.pairwise,
+        lambda table: tab.write_table(table, job.stem("pairwise"), tables.formats, kind="pairwise"),
+    )
+
+
+def timeline_results(spec: Spec, curves: Curves) -> pd.DataFrame:
+    """results.parquet of the spec's timeline run (only the columns the timeline uses)."""
+    timeline = spec.figures.timeline
+    assert timeline is not None
+    runs = curves.runs
+    chosen = runs[
+        (runs["benchmark"] == timeline.benchmark)
+        & (runs["method"] == timeline.method)
+        & (runs["seed"] == timeline.seed)
+        & ((runs["tag"] == timeline.tag) if timeline.tag else True)
+    ]
+    if chosen.empty:
+        tag = timeline.tag or spec.results.tags[0]
+        command = run_command(timeline.benchmark, [timeline.method], timeline.seed + 1, tag, spec.results.dirs[0])
+        raise SpecError(
+            f"{spec.path}: [figures.timeline] no complete run of {timeline.method} seed {timeline.seed} on "
+            f"{timeline.benchmark} in tags {', '.join(spec.results.tags)}; produce it with: {command}"
+        )
+    path = str(chosen["path"].iloc[0])
+    source = f"{path}/{store_format.RESULTS_FILE}"
+    filesystem = None
+    if "://" in path:
+        import fsspec
+
+        filesystem, source = fsspec.core.url_to_fs(source, **dict(spec.results.storage_options))
+    schema = pq.read_schema(source, filesystem=filesystem)
+    columns = [c for c in fig.TIMELINE_COLUMNS if c in schema.names]
+    return pd.read_parquet(source, columns=columns, filesystem=filesystem)
