@@ -6,7 +6,10 @@ It is never registered as a benchmark and its numbers mean nothing about any met
 
 Measured: import of the long-format table (part 2 of the walking skeleton, in a child process so
 its memory does not count below), load time from the cache, simulated results per real second for
-RandomSearch and ASHA (4 workers, 5 h simulated per seed, 30 seeds), and peak RSS of this process.
+RandomSearch, ASHA and ASHA-PROM (4 workers, 5 h simulated per seed, 30 seeds), and peak RSS of this process.
+"ASHA, listening searcher" is ASHA with a random searcher that overrides every notification with a no-op:
+the same decisions, plus the cost of telling a searcher every pending trial, result and end (what a
+model-based searcher costs before its model does any work).
 
 Run: python benchmarks/simulator_throughput.py [--seeds 30] [--keep-cache DIR]
 """
@@ -22,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from methods import RandomSearcher
 
 NUM_OPS, NUM_EDGES, NUM_SEEDS, NUM_EPOCHS = 5, 6, 3, 200
 NAME = "synthetic-nb201-sized-timing-only"
@@ -73,6 +78,22 @@ def import_in_child(cache: Path, queue: multiprocessing.Queue) -> None:
     table.unlink()
 
 
+LISTENING = "ASHA, listening searcher"
+
+
+class ListeningRandomSearcher(RandomSearcher):
+    """Random search that is told every notification and ignores it (``observes`` is True)."""
+
+    def on_pending(self, trial_id: int, config: dict, epoch: int) -> None:
+        pass
+
+    def on_result(self, trial_id: int, config: dict, epoch: int, loss: float) -> None:
+        pass
+
+    def on_end(self, trial_id: int, status: object) -> None:
+        pass
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -95,7 +116,7 @@ def main() -> None:
         child.join()
 
     from blackbox_repository import BlackboxRepository
-    from methods import make_method
+    from methods import ASHA, make_method
     from simulator import StopCriteria, simulate
 
     repository = BlackboxRepository(cache)
@@ -109,21 +130,25 @@ def main() -> None:
     print(f"load from cache: {time.perf_counter() - started:.3f} s  (target < 0.5 s)")
 
     stop = StopCriteria(max_wallclock_time=5 * 3600)
-    for method in ("RandomSearch", "ASHA", "ASHA-PROM"):
+    def build(method: str, seed: int):
+        if method == LISTENING:
+            searcher = ListeningRandomSearcher(blackbox.space, seed=seed)
+            return ASHA(blackbox.space, metric="valid_error", max_t=NUM_EPOCHS, seed=seed, searcher=searcher)
+        return make_method(method, space=blackbox.space, metric="valid_error", mode="min", max_t=NUM_EPOCHS, seed=seed)
+
+    for method in ("RandomSearch", "ASHA", "ASHA-PROM", LISTENING):
         results = decisions = 0
         decision_seconds = 0.0
         started = time.perf_counter()
         for seed in range(args.seeds):
-            scheduler = make_method(
-                method, space=blackbox.space, metric="valid_error", mode="min", max_t=NUM_EPOCHS, seed=seed
-            )
+            scheduler = build(method, seed)
             outcome = simulate(blackbox, scheduler, n_workers=4, seed=seed, stop=stop)
             results += outcome.num_results
             decisions += outcome.num_decisions
             decision_seconds += outcome.decision_seconds
         elapsed = time.perf_counter() - started
         print(
-            f"{method:12s} {args.seeds} seeds: {elapsed:.2f} s real, {results:,} results, "
+            f"{method:24s} {args.seeds} seeds: {elapsed:.2f} s real, {results:,} results, "
             f"{results / elapsed:,.0f} results/s, method time {decision_seconds:.2f} s "
             f"({1e6 * decision_seconds / max(decisions, 1):.1f} us/decision)"
         )

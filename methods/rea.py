@@ -192,29 +192,12 @@ class RegularizedEvolution(Searcher):
 
 class REA(FIFOScheduler):
     """Regularized evolution: FIFO scheduling (every trial to ``max_t``) with the ``RegularizedEvolution``
-    searcher, whose arguments it takes (``population_size``, ``sample_size``, ``points_to_evaluate``,
-    ``restrict_configurations``); ``metric``, ``mode``, ``max_t``, ``seed`` as for every scheduler.
+    searcher; ``searcher_options`` are the searcher's (``population_size``, ``sample_size``,
+    ``points_to_evaluate``, ``restrict_configurations``). The registry's ``REA`` is the same composition.
     """
 
     def __init__(
-        self,
-        space: SearchSpace,
-        *,
-        metric: str,
-        mode: str = "min",
-        max_t: int,
-        seed: int = 0,
-        population_size: int = 100,
-        sample_size: int = 10,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
-        restrict_configurations: Sequence[Config] | None = None,
+        self, space: SearchSpace, *, metric: str, mode: str = "min", max_t: int, seed: int = 0, **searcher_options: Any
     ) -> None:
-        searcher = RegularizedEvolution(
-            space,
-            seed=seed,
-            population_size=population_size,
-            sample_size=sample_size,
-            points_to_evaluate=points_to_evaluate,
-            restrict_configurations=restrict_configurations,
-        )
+        searcher = RegularizedEvolution(space, seed=seed, **searcher_options)
         super().__init__(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher)
