@@ -120,7 +120,18 @@ class Scheduler(abc.ABC):
     pauses_trials: bool = False
     #: whether the method accepts ``restrict_configurations`` (propose only given configurations)
     supports_restrict_configurations: ClassVar[bool] = True
-    searcher: Searcher | None = None
+    _searcher: Searcher | None = None
+
+    @property
+    def searcher(self) -> Searcher | None:
+        """Proposes configurations and hears of every trial (None: the method has none of its own)."""
+        return self._searcher
+
+    @searcher.setter
+    def searcher(self, searcher: Searcher | None) -> None:
+        if searcher is not None:
+            searcher.configure(max_t=self.max_t, rung_levels=tuple(getattr(self, "levels", ())))
+        self._searcher = searcher
 
     # Hooks of subclasses -------------------------------------------------------------------------
     @abc.abstractmethod
@@ -146,14 +157,14 @@ class Scheduler(abc.ABC):
         resume, or None if the method has nothing to run right now. ``new_trial_id=None``: no new trial may
         start any more (only a resume is acceptable)."""
         suggestion = self._suggest(new_trial_id)
-        searcher = self.searcher
+        searcher = self._searcher
         if suggestion is not None and searcher is not None and searcher.observes:
             self._announce(new_trial_id, suggestion, searcher)
         return suggestion
 
     def on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
         """``trial_id`` reached ``epoch`` (< max_t) with ``metrics``: continue, pause or stop?"""
-        searcher = self.searcher
+        searcher = self._searcher
         if searcher is None or not searcher.observes:
             return self._on_report(trial_id, epoch, metrics)
         config = self._live[trial_id]
@@ -169,7 +180,7 @@ class Scheduler(abc.ABC):
 
     def on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
         """``trial_id`` finished its last epoch (``max_t``) with ``metrics``."""
-        searcher = self.searcher
+        searcher = self._searcher
         if searcher is not None and searcher.observes:
             self._epochs[trial_id] = epoch
             searcher.on_result(trial_id, self._live[trial_id], epoch, self._loss(metrics))
@@ -178,7 +189,7 @@ class Scheduler(abc.ABC):
 
     def on_error(self, trial_id: int, epoch: int) -> None:
         """``trial_id`` failed at ``epoch`` (e.g. its metric is NaN); it will not report again."""
-        searcher = self.searcher
+        searcher = self._searcher
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.FAILED)
         self._on_error(trial_id, epoch)
@@ -186,7 +197,7 @@ class Scheduler(abc.ABC):
     def on_stop(self, trial_id: int) -> None:
         """The caller ended ``trial_id`` (running or paused): the experiment is over, or a scheduler wrapping
         this one stopped it. It will not run again."""
-        searcher = self.searcher
+        searcher = self._searcher
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.STOPPED)
         self._on_stop(trial_id)
@@ -194,7 +205,7 @@ class Scheduler(abc.ABC):
     # Searcher notifications ----------------------------------------------------------------------
     def _give_up(self, trial_id: int) -> None:
         """A paused trial will never be resumed: the searcher hears it ended (STOPPED)."""
-        searcher = self.searcher
+        searcher = self._searcher
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.STOPPED)
 
@@ -216,7 +227,7 @@ class Scheduler(abc.ABC):
     def _end(self, trial_id: int, status: TrialStatus) -> None:
         """Tell the searcher once that ``trial_id`` ended (later calls for the same trial do nothing)."""
         if self._live.pop(trial_id, None) is not None:
-            self.searcher.on_end(trial_id, status)
+            self._searcher.on_end(trial_id, status)
 
     def _loss(self, metrics: Mapping[str, float]) -> float:
         value = metrics[self.metric]

@@ -4,6 +4,9 @@ A searcher proposes configurations and may learn from results; a scheduler decid
 and owns the searcher. Every scheduler (``methods.base.Scheduler``) tells its searcher, for every trial it
 runs, whichever searcher proposed it:
 
+- ``configure(max_t=..., rung_levels=...)``: once, when a scheduler takes the searcher: trials complete at
+  ``max_t`` and the scheduler's schedule has these rung levels (empty for FIFO). A searcher that cannot serve
+  such a scheduler raises ``ValueError`` here.
 - ``suggest(trial_id)``: asked only when the scheduler will start a new trial with that id (never for a trial
   that cannot start); None: nothing left to propose.
 - ``on_pending(trial_id, config, epoch)``: the trial will now run to ``epoch`` (started, continued or resumed);
@@ -46,6 +49,10 @@ class Searcher(abc.ABC):
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         cls.observes = any(getattr(cls, name) is not getattr(Searcher, name) for name in _NOTIFICATIONS)
+
+    def configure(self, *, max_t: int, rung_levels: Sequence[int]) -> None:
+        """A scheduler takes this searcher: its trials complete at ``max_t``, its rung levels are ``rung_levels``
+        (empty: no early stopping). Raise ``ValueError`` to refuse a scheduler the searcher cannot serve."""
 
     @abc.abstractmethod
     def suggest(self, trial_id: int) -> Config | None:

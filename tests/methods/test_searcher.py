@@ -1,0 +1,48 @@
+"""The searcher seam: who listens, what a searcher is told when a scheduler takes it, and option conflicts."""
+
+from __future__ import annotations
+
+import pytest
+
+from methods import ASHA, FIFOScheduler, RandomSearcher, RegularizedEvolution, Searcher, SyncHyperband
+from methods.grid_search import GridSearcher
+from searchspace import Float, SearchSpace
+
+SPACE = SearchSpace({"x": Float(0.0, 1.0)})
+
+
+class NeedsRungs(RandomSearcher):
+    """A multi-fidelity searcher: refuses a scheduler without rung levels, keeps what it was told."""
+
+    def configure(self, *, max_t, rung_levels):
+        if not rung_levels:
+            raise ValueError("NeedsRungs needs a multi-fidelity scheduler (rung levels)")
+        self.told = (max_t, tuple(rung_levels))
+
+
+def test_only_searchers_that_override_a_notification_are_told():
+    assert not RandomSearcher.observes and not GridSearcher.observes
+    assert RegularizedEvolution.observes
+
+    class OnlyEnds(RandomSearcher):
+        def on_end(self, trial_id, status):
+            pass
+
+    assert OnlyEnds.observes and issubclass(OnlyEnds, Searcher)
+
+
+def test_a_scheduler_tells_its_searcher_its_schedule_and_may_be_refused():
+    asha = ASHA(SPACE, metric="loss", max_t=27, seed=0, searcher=NeedsRungs(SPACE))
+    assert asha.searcher.told == (27, (1, 3, 9))
+    sync = SyncHyperband(SPACE, metric="loss", max_t=9, seed=0, searcher=NeedsRungs(SPACE), grace_period=3)
+    assert sync.searcher.told == (9, (3,))
+    with pytest.raises(ValueError, match="needs a multi-fidelity scheduler"):
+        FIFOScheduler(SPACE, metric="loss", max_t=27, searcher=NeedsRungs(SPACE))
+
+
+def test_options_of_the_default_searcher_go_to_a_given_searcher():
+    with pytest.raises(ValueError, match="pass restrict_configurations, points_to_evaluate to the searcher"):
+        ASHA(SPACE, metric="loss", max_t=9, searcher=RandomSearcher(SPACE), restrict_configurations=[{"x": 0.5}],
+             points_to_evaluate=[])  # fmt: skip
+    with pytest.raises(TypeError, match="must be a methods.Searcher"):
+        FIFOScheduler(SPACE, metric="loss", max_t=9, searcher=object())
