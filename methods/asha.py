@@ -182,8 +182,7 @@ class ASHA(Scheduler):
                 )
             rung.pause(trial_id, value, cost)
             return PAUSE
-        rung.add(value)
-        if rung.qualifies(value):
+        if rung.admits(value):
             return Decision(Action.CONTINUE, self._next_milestone(bracket, epoch))
         return STOP
 

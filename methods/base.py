@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -201,6 +201,15 @@ class Scheduler(abc.ABC):
         if searcher is not None and searcher.observes:
             self._end(trial_id, TrialStatus.STOPPED)
         self._on_stop(trial_id)
+
+    def on_stop_all(self, trial_ids: Iterable[int]) -> None:
+        """``on_stop`` for each of ``trial_ids`` (e.g. every unfinished trial when the experiment ends); nothing
+        to do, and no call per trial, for a scheduler that neither reacts to stops nor has a listening searcher."""
+        searcher = self._searcher
+        if type(self)._on_stop is Scheduler._on_stop and (searcher is None or not searcher.observes):
+            return
+        for trial_id in trial_ids:
+            self.on_stop(trial_id)
 
     # Searcher notifications ----------------------------------------------------------------------
     def _give_up(self, trial_id: int) -> None:

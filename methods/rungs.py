@@ -155,6 +155,16 @@ class Rung:
         if len(self._sorted) >= 2:
             self._cutoff = quantile_linear(self._sorted, self.quantile)
 
+    def admits(self, value: float) -> bool:
+        """Record ``value`` and say whether it is at least as good as the new cutoff (the stopping rule's test:
+        ``add`` then ``qualifies``, in one step)."""
+        loss = self.sign * value
+        bisect.insort(self._sorted, loss)
+        if len(self._sorted) >= 2:
+            self._cutoff = quantile_linear(self._sorted, self.quantile)
+            return loss <= self._cutoff
+        return True
+
     def cutoff(self) -> float | None:
         """The threshold in metric units (None with fewer than two values)."""
         return None if self._cutoff is None else self.sign * self._cutoff
@@ -165,9 +175,12 @@ class Rung:
 
     def pause(self, trial_id: int, value: float) -> None:
         """Record ``value`` and keep ``trial_id`` waiting here for promotion."""
-        self.add(value)
+        loss = self.sign * value
+        bisect.insort(self._sorted, loss)
+        if len(self._sorted) >= 2:
+            self._cutoff = quantile_linear(self._sorted, self.quantile)
         self._count += 1
-        heapq.heappush(self._paused, (self.sign * value, self._count, trial_id))
+        heapq.heappush(self._paused, (loss, self._count, trial_id))
 
     def pop_promotable(self) -> int | None:
         """The best paused trial if it qualifies for promotion (it is then no longer paused here)."""

@@ -30,7 +30,8 @@ Trial life cycle: every trial's status (``methods.TrialStatus``) changes only al
 (PENDING → RUNNING → PAUSED/STOPPED/COMPLETED/FAILED, PAUSED → RUNNING); a PAUSE from a method that does not
 declare ``pauses_trials`` is an error. Once ``max_trials`` trials have started the scheduler is asked
 ``suggest(None)``: no new trial may start, a paused one may be resumed. When the experiment ends, the
-scheduler is told ``on_stop`` for every trial still running or paused (their recorded status is unchanged).
+scheduler is told ``on_stop`` for every trial still running or paused (``on_stop_all``; their recorded status is
+unchanged).
 
 Stop criteria: simulated wall-clock, number of results, number of trials, target metric value.
 Results are returned in time order (ties: order of the segments' starts, then epoch).
@@ -58,6 +59,9 @@ _ACTION_CODE = {Action.CONTINUE: CONTINUE, Action.PAUSE: PAUSE, Action.STOP: STO
 _SEED_BATCH = 256
 _NO_ROW = -1
 PENDING, RUNNING, PAUSED = TrialStatus.PENDING, TrialStatus.RUNNING, TrialStatus.PAUSED
+# ALLOWED_TRANSITIONS as the two tuples the loop needs (membership in a tuple is by identity: no enum hashing)
+_MAY_RUN = tuple(status for status in TrialStatus if RUNNING in ALLOWED_TRANSITIONS[status])
+_AFTER_RUNNING = tuple(ALLOWED_TRANSITIONS[RUNNING])
 _STATUS_OF_OUTCOME = {
     CONTINUE: RUNNING,
     PAUSE: PAUSED,
@@ -243,9 +247,8 @@ class _Simulation:
             if segment is not None:
                 self._record(segment, NONE, cutoff)
         result = self._result(reason, queue.now, wallclock)
-        for trial, status in enumerate(self.status):  # the experiment is over: nothing runs again
-            if status is RUNNING or status is PAUSED:
-                self.scheduler.on_stop(trial)
+        # the experiment is over: nothing runs again
+        self.scheduler.on_stop_all(trial for trial, status in enumerate(self.status) if status in (RUNNING, PAUSED))
         return result
 
     def _results_until(self, t: float) -> int:
@@ -269,9 +272,10 @@ class _Simulation:
             self.num_decisions += 1
             if suggestion is None:
                 return
-            if suggestion.trial_id is not None:
-                trial = suggestion.trial_id
-                self._check_resume(trial, suggestion.checkpoint_from)
+            trial = suggestion.trial_id
+            if trial is not None:
+                if suggestion.checkpoint_from is not None or self._status_of(trial) is not PAUSED:
+                    self._refuse_resume(trial, suggestion.checkpoint_from)
             else:
                 if not may_start:
                     raise SimulationError(
@@ -285,17 +289,21 @@ class _Simulation:
             worker = heapq.heappop(idle)
             self._start_segment(trial, worker, suggestion.report_at, now + self.overhead, queue)
 
-    def _check_resume(self, trial: object, checkpoint_from: int | None) -> None:
-        method = type(self.scheduler).__name__
+    def _status_of(self, trial: object) -> TrialStatus | None:
+        """The status of ``trial``, or None if there is no such trial."""
         known = not isinstance(trial, bool) and isinstance(trial, (int, np.integer)) and 0 <= trial < len(self.status)
-        if not known or self.status[trial] is not PAUSED:
-            state = self.status[trial].value if known else "unknown"
+        return self.status[trial] if known else None
+
+    def _refuse_resume(self, trial: object, checkpoint_from: int | None) -> None:
+        method = type(self.scheduler).__name__
+        status = self._status_of(trial)
+        if status is not PAUSED:
+            state = status.value if status is not None else "unknown"
             raise SimulationError(f"{method} asked to resume trial {trial}, which is {state}, not paused")
-        if checkpoint_from is not None:
-            raise SimulationError(
-                f"{method} asked to resume trial {trial} from the checkpoint of trial {checkpoint_from}; only a "
-                "new trial can start from another trial's checkpoint"
-            )
+        raise SimulationError(
+            f"{method} asked to resume trial {trial} from the checkpoint of trial {checkpoint_from}; only a "
+            "new trial can start from another trial's checkpoint"
+        )
 
     def _check_checkpoint_source(self, source: object) -> None:
         """A checkpoint to copy must exist: a running, paused or stopped trial that has finished an epoch
@@ -400,8 +408,10 @@ class _Simulation:
         self.segments.append(segment)
         self.segment_outcomes.append(NONE)
         self.running[worker] = segment
-        if self.status[trial] is not RUNNING:
-            self._set_status(trial, RUNNING)
+        if self.status[trial] is not RUNNING:  # a new trial starts or a paused one resumes
+            if self.status[trial] not in _MAY_RUN:
+                self._refuse_transition(trial, RUNNING)
+            self.status[trial] = RUNNING
         queue.push(float(times[-1]), worker)
 
     # Ending work ---------------------------------------------------------------------------------
@@ -431,18 +441,20 @@ class _Simulation:
                     f"{type(scheduler).__name__} answered PAUSE for trial {trial} at epoch {last} but does not declare "
                     "pauses_trials = True; a method that pauses must say so (and resume or give up its paused trials)"
                 )
-            self._set_status(trial, _STATUS_OF_OUTCOME[outcome])
+            status = _STATUS_OF_OUTCOME[outcome]
+            if self.status[trial] is not RUNNING or status not in _AFTER_RUNNING:
+                self._refuse_transition(trial, status)
+            self.status[trial] = status
             heapq.heappush(idle, worker)
 
-    def _set_status(self, trial: int, status: TrialStatus) -> None:
-        """Move ``trial`` to ``status``; a move outside ``ALLOWED_TRANSITIONS`` is an error."""
+    def _refuse_transition(self, trial: int, status: TrialStatus) -> None:
+        """A status change outside ``ALLOWED_TRANSITIONS`` (checked inline at every change) is an error."""
         current = self.status[trial]
-        if status not in ALLOWED_TRANSITIONS[current]:
-            raise SimulationError(
-                f"{type(self.scheduler).__name__}: trial {trial} cannot go from {current.value} to {status.value} "
-                f"(allowed: {sorted(s.value for s in ALLOWED_TRANSITIONS[current]) or 'none, it has ended'})"
-            )
-        self.status[trial] = status
+        allowed = sorted(s.value for s in ALLOWED_TRANSITIONS[current]) or "none, it has ended"
+        raise SimulationError(
+            f"{type(self.scheduler).__name__}: trial {trial} cannot go from {current.value} to {status.value} "
+            f"(allowed: {allowed})"
+        )
 
     def _metrics(self, trial: int, epoch: int) -> dict[str, float]:
         return dict(zip(self.names, self.full_curves[trial][epoch - 1].tolist()))

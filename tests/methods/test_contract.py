@@ -150,9 +150,10 @@ class Probe:
         self.inner.on_error(trial_id, epoch)
         self.calls.append(("on_error", (trial_id, epoch), None))
 
-    def on_stop(self, trial_id):
-        self.inner.on_stop(trial_id)
-        self.calls.append(("on_stop", (trial_id,), None))
+    def on_stop_all(self, trial_ids):
+        trial_ids = tuple(trial_ids)
+        self.inner.on_stop_all(trial_ids)
+        self.calls.append(("on_stop_all", (trial_ids,), None))
 
 
 class RecordingSearcher(Searcher):
