@@ -535,6 +535,10 @@ def _check_methods(methods: Sequence[str] | str) -> list[str]:
     duplicates = sorted({name for name in methods if methods.count(name) > 1})
     if duplicates:
         raise ExperimentError(f"--method lists {', '.join(map(repr, duplicates))} more than once")
+    for name in methods:
+        target = resolve_method(name).alias_of
+        if target in methods:
+            logger.warning("%s is an alias of %s: both give identical results", name, target)
     return methods
 
 

@@ -143,7 +143,7 @@ def test_show_schedule_prints_rung_levels(tmp_path, capsys):
     assert not (tmp_path / "res").exists()
 
 
-def test_aliases_are_listed_as_aliases(tmp_path, capsys):
+def test_aliases_are_listed_as_aliases(tmp_path, capsys, caplog):
     with pytest.raises(SystemExit):
         main(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
@@ -151,6 +151,7 @@ def test_aliases_are_listed_as_aliases(tmp_path, capsys):
     code, out, err = cli(capsys, "--benchmark", TOY, "--method", "ASHA-HB", "Hyperband-STOP", "--show-schedule")
     assert code == 0, err
     alias, target = out.split("\n\n")
+    assert "ASHA-HB is an alias of Hyperband-STOP: both give identical results" in caplog.text
     assert alias.startswith("ASHA-HB on toy-table (max_t=9; alias of Hyperband-STOP, identical results;")
     assert alias.splitlines()[1:] == target.splitlines()[1:]
 
