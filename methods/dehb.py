@@ -30,7 +30,8 @@ What follows the paper (and its reference implementation):
 
 Details the paper leaves open, decided here: a decoded offspring equal to a configuration already proposed at
 that level is redrawn (new parents, new crossover) up to ``max_redraws`` times, then replaced by a uniformly
-random configuration not proposed at that level yet (a duplicate only if the space has none left). If even
+random configuration not proposed at that level yet; when a finite space has none left at that level, DEHB opens
+no further bracket and the run ends with "no more work" once the open brackets finish. If even
 the global population has fewer than 3 members the slot gets a uniformly random configuration, and an empty
 target member is a uniform random vector (the paper's random initialisation of a subpopulation). Only bracket
 0 promotes (as in Syne Tune; the reference code promotes in the whole first Hyperband iteration). Rung sizes
@@ -164,6 +165,7 @@ class DEHB(SyncHyperband):
         self._target_kept = 0
         self._redraws = 0
         self._random_configs = 0
+        self._space_exhausted = False  # a finite space has no configuration left to propose at some level
 
     # Inspection ----------------------------------------------------------------------------------
     def population(self, level: int) -> list[tuple[Config | None, float | None, int | None]]:
@@ -213,7 +215,11 @@ class DEHB(SyncHyperband):
                 return None
             vector = self.space.encode(config)
         else:
-            config, vector = self._evolve(bracket)
+            evolved = self._evolve(bracket)
+            if evolved is None:  # every configuration of the space has been proposed at this level
+                self._space_exhausted = True
+                return None
+            config, vector = evolved
         self._register(trial_id, vector, self._key(config), level)
         return config
 
@@ -223,7 +229,7 @@ class DEHB(SyncHyperband):
         return [None] * size
 
     def _can_open_bracket(self) -> bool:
-        return not self._no_new_trials
+        return not (self._no_new_trials or self._space_exhausted)
 
     def _decision(self, bracket: Bracket) -> Decision:
         return PAUSE if bracket.index == 0 else STOP
@@ -261,8 +267,9 @@ class DEHB(SyncHyperband):
     def _key(self, config: Config) -> tuple:
         return tuple(config[name] for name in self._names)
 
-    def _evolve(self, bracket: Bracket) -> tuple[Config, np.ndarray]:
-        """An offspring for the next free slot of ``bracket``: mutation, crossover, duplicate check."""
+    def _evolve(self, bracket: Bracket) -> tuple[Config, np.ndarray] | None:
+        """An offspring for the next free slot of ``bracket``: mutation, crossover, duplicate check (None: every
+        configuration of a finite space was proposed at this level)."""
         level = bracket.level
         seen = self._seen[level]
         population = self._populations[level]
@@ -281,16 +288,19 @@ class DEHB(SyncHyperband):
         self._random_configs += 1
         return self._unseen_random(seen)
 
-    def _unseen_random(self, seen: set[tuple]) -> tuple[Config, np.ndarray]:
+    def _unseen_random(self, seen: set[tuple]) -> tuple[Config, np.ndarray] | None:
         """A uniformly random configuration not in ``seen``: random vectors first; in a nearly exhausted
-        finite space, a uniform pick among the unseen ones (a duplicate only if there is none)."""
+        finite space, a uniform pick among the unseen ones; None if a finite space has none left (a space too
+        large to enumerate gives a duplicate after ``_MAX_RANDOM_DRAWS`` failed draws)."""
         exhausted = self._space_size is not None and len(seen) >= self._space_size
         for _ in range(1 if exhausted else _MAX_RANDOM_DRAWS):
             vector = self._random_vector()
             config = self.space.decode(vector)
             if self._key(config) not in seen:
                 return config, vector
-        if exhausted or self._space_size is None or self._space_size > _MAX_ENUMERATION:
+        if exhausted:
+            return None
+        if self._space_size is None or self._space_size > _MAX_ENUMERATION:
             return config, vector
         space = self.space
         keys: Iterable[tuple] = itertools.product(*(space[name].values() for name in self._names))
@@ -298,7 +308,7 @@ class DEHB(SyncHyperband):
             keys = dict.fromkeys(self._key(self._with_none(key)) for key in keys)
         unseen = [key for key in keys if key not in seen]
         if not unseen:
-            return config, vector
+            return None
         config = dict(zip(self._names, unseen[int(self._uniform() * len(unseen))]))
         return config, space.encode(config)
 

@@ -20,6 +20,14 @@ Architecture Search", AAAI 2019 (Algorithm 1), as described for Syne Tune's ``Re
 Asynchronous workers: while the population is still empty after the random phase (workers started more
 trials than have finished), new trials are random as well.
 
+Duplicates (the workbench's rule; the paper and Syne Tune sample with replacement): by default
+(``allow_duplicates=False``) no configuration is proposed twice, as for every other searcher here. A mutation
+that gives a configuration already proposed is drawn again (a new tournament and mutation) up to
+``MAX_MUTATION_TRIES`` times, then a random configuration not proposed yet is taken; when a finite space (or the
+candidate list) has none left, the searcher returns None and the run ends with "no more work". With
+``allow_duplicates=True`` mutations may repeat configurations (the paper's sampling with replacement) and, on a
+finite space, the run ends only by its budget.
+
 ``restrict_configurations`` (not supported by Syne Tune's REA; the workbench's own rule): initial trials are
 drawn from the candidates, and a mutation picks a hyperparameter uniformly among those for which some
 candidate differs from the parent in that hyperparameter alone, then uniformly one such candidate; if no
@@ -44,6 +52,8 @@ from searchspace import Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
 
 _MAX_REDRAWS = 1000
+#: mutations tried for a configuration not proposed yet before a random one is taken
+MAX_MUTATION_TRIES = 100
 
 
 def mutable_names(space: SearchSpace, config: Mapping[str, Any]) -> list[str]:
@@ -90,6 +100,7 @@ class RegularizedEvolution(Searcher):
         points_to_evaluate: configurations evaluated first, counted in the random phase (default: the
             midpoint of the space, none with ``restrict_configurations``).
         restrict_configurations: only these configurations are ever proposed (see the module docstring).
+        allow_duplicates: whether a configuration may be proposed again (default False; see the module docstring).
     """
 
     supports_restrict_configurations = True
@@ -103,8 +114,10 @@ class RegularizedEvolution(Searcher):
         sample_size: int = 10,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         restrict_configurations: Sequence[Config] | None = None,
+        allow_duplicates: bool = False,
     ) -> None:
         self.space = space
+        self.allow_duplicates = allow_duplicates
         self.population_size = check_positive_int("population_size", population_size)
         self.sample_size = check_positive_int("sample_size", sample_size)
         self._random = RandomSearcher(
@@ -119,17 +132,46 @@ class RegularizedEvolution(Searcher):
         #: (loss, config), oldest first (lower is better)
         self.population: deque[tuple[float, Config]] = deque()
         self._num_started = 0
+        self._names = space.names
+        self._proposed: set[tuple] = set()  # every configuration proposed so far
+        self._size = len(self._candidates) if self._candidates is not None else space.size  # None: infinite
 
     def suggest(self, trial_id: int) -> Config | None:
+        """A random configuration in the random phase, else a mutation of a tournament's winner (see the module
+        docstring for duplicates); None when nothing new is left."""
         config = None
         if self._num_started < self.num_random or not self.population:
-            config = self._random.suggest(trial_id)
+            config = self._new_random(trial_id)
         if config is None:
             if not self.population:
                 return None
-            config = self.mutate(self.tournament())
+            config = self._new_mutation(trial_id)
+            if config is None:
+                return None
         self._num_started = max(self._num_started, trial_id + 1)
+        self._proposed.add(self._key(config))
         return config
+
+    def _key(self, config: Mapping[str, Any]) -> tuple:
+        return tuple(config[name] for name in self._names)
+
+    def _new_random(self, trial_id: int) -> Config | None:
+        """The random searcher's next configuration that no mutation has proposed yet."""
+        while (config := self._random.suggest(trial_id)) is not None:
+            if self.allow_duplicates or self._key(config) not in self._proposed:
+                return config
+        return None
+
+    def _new_mutation(self, trial_id: int) -> Config | None:
+        if self.allow_duplicates:
+            return self.mutate(self.tournament())
+        if self._size is not None and len(self._proposed) >= self._size:
+            return None
+        for _ in range(MAX_MUTATION_TRIES):
+            child = self.mutate(self.tournament())
+            if self._key(child) not in self._proposed:
+                return child
+        return self._new_random(trial_id)
 
     def describe(self) -> str:
         return (

@@ -152,9 +152,11 @@ def test_no_duplicates_at_a_level():
     scheduler = DEHB(space, metric="error", max_t=9, seed=4)
     configs: dict = {}
     per_level: dict[int, list] = {}
-    for _ in range(120):
+    for _ in range(400):
         new_id = len(configs)
         suggestion = scheduler.suggest(new_id)
+        if suggestion is None:  # the 36 configurations are used up: no more work
+            break
         if suggestion.is_resume:
             trial = suggestion.trial_id
         else:
@@ -167,9 +169,9 @@ def test_no_duplicates_at_a_level():
             scheduler.on_complete(trial, level, {"error": value})
         else:
             scheduler.on_report(trial, level, {"error": value})
-    for level, proposed in per_level.items():
-        head = proposed[:36]  # until the 36 configurations are used up at that level
-        assert len(set(head)) == len(head), level
+    assert suggestion is None
+    for level, proposed in per_level.items():  # started or resumed towards that level: each configuration once
+        assert len(set(proposed)) == len(proposed), level
     assert scheduler.state_summary()["duplicate_redraws"] > 0
 
 
@@ -207,3 +209,14 @@ def test_simulated_runs_are_deterministic_and_keep_workers_busy():
         np.testing.assert_allclose(starts[1:], ends[:-1], atol=1e-6)  # never idle
     decisions = set(frame["decision"].astype(str))
     assert {"pause", "stop"} <= decisions  # bracket 0 pauses, evolved trials stop
+
+
+def test_an_exhausted_finite_space_ends_with_no_more_work():
+    blackbox = table(num_configs=40, epochs=9)  # 40 configurations: brackets soon find nothing new at a level
+    scheduler = DEHB(blackbox.space, metric="error", max_t=9, seed=0)
+    result = simulate(blackbox, scheduler, n_workers=4, seed=0, stop=StopCriteria(max_wallclock_time=1e9))
+    assert result.stop_reason == "method has no more work"
+    frame = result.results_frame()
+    for level in (1, 3, 9):  # no configuration was started twice for the same rung level
+        started = frame[frame["epoch"] == level].drop_duplicates("trial_id")
+        assert started["x"].nunique() <= 40

@@ -150,3 +150,29 @@ def test_same_seed_same_sequence():
         return out
 
     assert sequence(3) == sequence(3) and sequence(3) != sequence(4)
+
+
+def test_a_finite_space_ends_with_no_more_work_and_no_repeats():
+    from searchspace import SearchSpace as Space
+
+    space = Space({"a": Grid((1, 2, 3)), "b": Categorical(("x", "y")), "c": Ordinal(("s", "m"))})  # 12 configurations
+    rea = REA(space, metric="loss", max_t=5, seed=0, population_size=3, sample_size=2, points_to_evaluate=[])
+    proposed = []
+    for trial in range(40):
+        suggestion = rea.suggest(trial)
+        if suggestion is None:
+            break
+        proposed.append(tuple(suggestion.config.values()))
+        complete(rea, trial, float(np.cos(trial)))
+    assert len(proposed) == 12 == len(set(proposed)) and rea.suggest(99) is None
+
+
+def test_with_duplicates_mutations_may_repeat_configurations():
+    space = SearchSpace({"a": Grid((1, 2)), "b": Categorical(("x", "y"))})  # 4 configurations
+    rea = REA(space, metric="loss", max_t=5, seed=0, population_size=2, sample_size=2, points_to_evaluate=[],
+              allow_duplicates=True)  # fmt: skip
+    proposed = []
+    for trial in range(30):
+        proposed.append(tuple(rea.suggest(trial).config.values()))
+        complete(rea, trial, float(trial % 3))
+    assert len(set(proposed)) <= 4 < len(proposed)
