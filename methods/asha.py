@@ -25,10 +25,18 @@ defaults of the seed documentation (Syne Tune's HyperbandScheduler): rung levels
   ones (tutorial: "this distribution is proportional to the rung sizes in synchronous Hyperband ...
   P(r_min) = [1:243/415, 3:98/415, 9:41/415, 27:18/415, 81:9/415, 200:6/415]"), i.e. the rounded-up
   sizes ``ceil((s_max + 1) / (s_max - s + 1) * eta**(s_max - s))``, with ``s_max`` the number of rung levels
-  below ``max_t``. Syne Tune's source (``DefaultHyperbandBracketDistribution``) uses the unrounded
-  ``S / ((S - s) * r_s)`` over its rung levels ``r_s <= max_t`` (``S`` of them): the same up to rounding
-  when ``max_t`` is a power of ``eta`` (max_t = 81: within 0.35 percentage points), but for other ``max_t``
-  it has no bracket starting at ``max_t`` (max_t = 200: 5 brackets, P = [.569, .237, .105, .053, .035]).
+  below ``max_t``. Syne Tune 0.13's source (``DefaultHyperbandBracketDistribution``) uses the unrounded
+  ``S / ((S - s) * r_s)`` over its rung levels with ``max_t`` appended (``r_0 .. r_{S-1}``, ``S = s_max + 1``):
+  the same brackets and, for max_t = 200, P = [.5855, .2342, .0976, .0434, .0217, .0176] against our
+  [.5855, .2361, .0988, .0434, .0217, .0145]: within 0.31 percentage points.
+
+Which rule (Syne Tune 0.13, the version the seed documentation describes, unless an option says otherwise):
+the stopping rule above is 0.13's quantile rule; Syne Tune 0.16 replaced it by a rank rule, offered here as
+``stopping_rule="rank"``: a trial reaching a rung continues iff the fraction of the values recorded there
+(its own included) that are strictly better than its own is at most ``1 / reduction_factor`` at every rung
+(with 3 values and eta = 3 the two best continue, where the quantile rule keeps one). 0.16 also keeps one rung
+system per bracket (``rung_system_per_bracket=True`` here) and draws brackets with probabilities proportional to
+``exp(number of rungs)``, which is not offered. Promotion and cost-aware promotion follow 0.13 (0.16 has neither).
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ from methods.searchers import Searcher, searcher_or_random
 from searchspace import Config, SearchSpace
 
 RULES = ("stopping", "promotion", "cost_promotion")
+STOPPING_RULES = ("quantile", "rank")
 
 
 class ASHA(Scheduler):
@@ -85,6 +94,8 @@ class ASHA(Scheduler):
         searcher: proposes new configurations (default: uniform random, no duplicates).
         cost_attr: with ``rule="cost_promotion"``, the reported metric holding the total cost of a trial
             so far (default "elapsed_time").
+        stopping_rule: with ``rule="stopping"``, "quantile" (Syne Tune 0.13, default) or "rank" (Syne Tune 0.16;
+            needs a ``reduction_factor``); see the module docstring.
     """
 
     def __init__(
@@ -106,14 +117,24 @@ class ASHA(Scheduler):
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
         searcher: Searcher | None = None,
         cost_attr: str = "elapsed_time",
+        stopping_rule: Literal["quantile", "rank"] = "quantile",
     ) -> None:
         if rule not in RULES:
             raise ValueError(f"The value of `rule` is {rule!r}, but must be one of {RULES}")
+        if stopping_rule not in STOPPING_RULES:
+            raise ValueError(f"The value of `stopping_rule` is {stopping_rule!r}, but must be one of {STOPPING_RULES}")
+        if stopping_rule == "rank" and (rule != "stopping" or reduction_factor is None):
+            raise ValueError(
+                "stopping_rule='rank' (Syne Tune 0.16) applies to rule='stopping' with a reduction_factor, but got "
+                f"rule={rule!r}, reduction_factor={reduction_factor!r}"
+            )
         self._set_problem(space, metric, mode, max_t, seed, min_max_t=2)
         self.grace_period = grace_period
         self.reduction_factor = reduction_factor
         self.rung_increment = rung_increment
         self.rule = rule
+        self.stopping_rule = stopping_rule
+        self._rank_fraction = 1 / reduction_factor if stopping_rule == "rank" else None
         self.cost_attr = cost_attr
         self.rung_system_per_bracket = rung_system_per_bracket
         self.levels = compute_rung_levels(
@@ -182,23 +203,36 @@ class ASHA(Scheduler):
                 )
             rung.pause(trial_id, value, cost)
             return PAUSE
-        if rung.admits(value):
+        fraction = self._rank_fraction
+        if rung.admits(value) if fraction is None else rung.admits_by_rank(value, fraction):
             return Decision(Action.CONTINUE, self._next_milestone(bracket, epoch))
         return STOP
 
     # Schedule ------------------------------------------------------------------------------------
     def schedule_description(self) -> str:
         rule = f"{self.rule} rule, cost {self.cost_attr!r}" if self.rule == "cost_promotion" else f"{self.rule} rule"
+        if self.rule == "stopping" and self.stopping_rule == "rank":
+            thresholds = f"  stop iff the fraction of strictly better values at the rung > 1/{self.reduction_factor:g}"
+            version = "Syne Tune 0.16's rank rule (0.13's quantile rule: stopping_rule='quantile')"
+        else:
+            thresholds = "  promotion quantiles: " + ", ".join(f"{q:.4g}" for q in self.quantiles)
+            version = "Syne Tune 0.13's rule" + (
+                " (0.16's rank rule: stopping_rule='rank')" if self.rule == "stopping" else " (0.16 has no promotion)"
+            )
         lines = [
             f"{type(self).__name__} ({rule}), max_t={self.max_t}",
             f"  rung levels: {self.levels} (trials complete at {self.max_t})",
-            "  promotion quantiles: " + ", ".join(f"{q:.4g}" for q in self.quantiles),
+            thresholds,
+            f"  follows {version}",
         ]
         if self.brackets > 1:
             ratio = self.reduction_factor if self.reduction_factor is not None else 3
             sizes = hyperband_bracket_sizes(self.levels, ratio, self.brackets)
             system = "one rung system per bracket" if self.rung_system_per_bracket else "shared rung system"
-            lines.append(f"  brackets: {self.brackets} ({system}); P(bracket) from sync Hyperband sizes")
+            lines.append(
+                f"  brackets: {self.brackets} ({system}); P(bracket) proportional to sync Hyperband sizes (Syne Tune "
+                "0.13; 0.16 uses exp(number of rungs) and one rung system per bracket)"
+            )
             all_levels = self.levels + [self.max_t]
             for s, (p, rung_sizes) in enumerate(zip(self.bracket_probabilities, sizes)):
                 pairs = ", ".join(f"{n}@{r}" for n, r in zip(rung_sizes, all_levels[s:]))

@@ -118,6 +118,7 @@ _METHODS: dict[str, MethodSpec] = {
     "ASHA": MethodSpec("ASHA", options={"rule": "stopping"}),
     "ASHA-PROM": MethodSpec("ASHA", options={"rule": "promotion"}),
     "ASHA-COST": MethodSpec("ASHA", options={"rule": "cost_promotion", "cost_attr": "elapsed_time"}),
+    "ASHA-RANK": MethodSpec("ASHA", options={"rule": "stopping", "stopping_rule": "rank"}),
     "Hyperband": MethodSpec("Hyperband"),
     "Hyperband-STOP": MethodSpec("Hyperband", options={"rule": "stopping"}),
     "PASHA": MethodSpec("PASHA"),

@@ -165,6 +165,17 @@ class Rung:
             return loss <= self._cutoff
         return True
 
+    def admits_by_rank(self, value: float, fraction: float) -> bool:
+        """Record ``value`` and say whether the values strictly better than it make up at most ``fraction`` of the
+        rung, its own included (Syne Tune 0.16's rank rule; the first value always passes)."""
+        loss = self.sign * value
+        sorted_losses = self._sorted
+        better = bisect.bisect_left(sorted_losses, loss)
+        sorted_losses.insert(bisect.bisect_right(sorted_losses, loss, better), loss)
+        if len(sorted_losses) >= 2:
+            self._cutoff = quantile_linear(sorted_losses, self.quantile)
+        return better / len(sorted_losses) <= fraction
+
     def cutoff(self) -> float | None:
         """The threshold in metric units (None with fewer than two values)."""
         return None if self._cutoff is None else self.sign * self._cutoff

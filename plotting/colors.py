@@ -52,6 +52,7 @@ KNOWN_METHODS = (
     "GridSearch",
     "REA",
     "PBT",
+    "ASHA-RANK",
 )
 
 

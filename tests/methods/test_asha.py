@@ -193,3 +193,66 @@ def test_brackets_none_means_the_maximum():
     scheduler = asha(max_t=200, brackets=None)
     assert scheduler.brackets == 6
     assert "bracket 5: r_min=200" in scheduler.schedule_description()
+
+
+def syne_tune_016_rank_rule(recorded: list[float], new: float, reduction_factor: float) -> bool:
+    """Syne Tune 0.16's ``Bracket.on_result`` decision, written from its definition: rank of the new value among all
+    values at the rung (the number strictly smaller, over their count) continues iff it is at most 1/eta."""
+    values = np.array([*recorded, new])
+    rank = np.searchsorted(np.sort(values), values)[-1] / len(values)
+    return not recorded or rank <= 1 / reduction_factor
+
+
+def test_rank_rule_keeps_the_two_best_of_three_where_the_quantile_rule_keeps_one():
+    quantile, rank = asha(rule="stopping"), asha(rule="stopping", stopping_rule="rank")
+    for scheduler in (quantile, rank):
+        for trial in range(3):
+            start(scheduler, trial)
+    decisions = {}
+    for name, scheduler in (("quantile", quantile), ("rank", rank)):
+        decisions[name] = [report(scheduler, trial, 1, value).action for trial, value in enumerate([0.4, 0.6, 0.5])]
+    # 0.6: 1 of 2 better (1/2 > 1/3): stop under both; 0.5: 1 of 3 better (1/3): the rank rule continues,
+    # the quantile rule stops it (cutoff 0.4 + 0.1 * 2/3 = 0.4667)
+    assert decisions["rank"] == [Action.CONTINUE, Action.STOP, Action.CONTINUE]
+    assert decisions["quantile"] == [Action.CONTINUE, Action.STOP, Action.STOP]
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_rank_rule_equals_syne_tune_016_on_random_streams(mode):
+    rng = np.random.default_rng(7)
+    scheduler = asha(rule="stopping", stopping_rule="rank", mode=mode, max_t=27)
+    recorded: dict[int, list[float]] = {1: [], 3: [], 9: []}
+    trial = 0
+    for _ in range(300):
+        epoch = start(scheduler, trial)
+        while epoch in recorded:
+            value = float(rng.choice([0.1, 0.2, 0.3, rng.uniform()]))  # ties included
+            loss = value if mode == "min" else -value
+            expected = syne_tune_016_rank_rule(recorded[epoch], loss, 3)
+            recorded[epoch].append(loss)
+            decision = report(scheduler, trial, epoch, value)
+            assert (decision.action is Action.CONTINUE) == expected
+            if decision.action is not Action.CONTINUE:
+                break
+            epoch = decision.report_at
+        trial += 1
+
+
+def test_rank_rule_needs_the_stopping_rule_and_a_reduction_factor():
+    with pytest.raises(ValueError, match="applies to rule='stopping'"):
+        asha(rule="promotion", stopping_rule="rank")
+    with pytest.raises(ValueError, match="must be one of"):
+        asha(stopping_rule="median")
+    assert "Syne Tune 0.16's rank rule" in asha(stopping_rule="rank").schedule_description()
+    assert "follows Syne Tune 0.13's rule" in asha().schedule_description()
+
+
+def test_bracket_distribution_is_within_a_third_of_a_point_of_syne_tune_013():
+    from methods import Hyperband
+
+    scheduler = Hyperband(SPACE, metric="error", max_t=200, seed=0)
+    levels = [*scheduler.levels, 200]  # Syne Tune 0.13: the rung levels with max_t appended
+    weights = np.array([len(levels) / ((len(levels) - s) * levels[s]) for s in range(len(levels))])
+    reference = weights / weights.sum()
+    assert scheduler.brackets == len(reference) == 6
+    assert np.abs(np.array(scheduler.bracket_probabilities) - reference).max() < 0.0035
