@@ -188,6 +188,7 @@ class DEHB(SyncHyperband):
                 f"  DE subpopulations (members@level): {sizes}",
                 f"  rand/1/bin: mutation_factor={self.mutation_factor}, crossover_prob={self.crossover_prob}; "
                 "bracket 0 promotes (checkpoints), later slots are evolved new trials",
+                "  follows the DEHB paper (Awad et al. 2021) on Syne Tune 0.13's synchronous brackets",
             ]
         )
 

@@ -176,6 +176,7 @@ class MedianStoppingRule(Scheduler):
                 f"  a trial's {value} is ranked among all values at the same epoch; from epoch {self.grace_time}",
                 f"  on, with at least {self.grace_population} values there, it is stopped if its rank exceeds "
                 f"{self.rank_cutoff:g}",
+                "  follows Syne Tune 0.13's MedianStoppingRule",
                 *("  base: " + line for line in self.base.schedule_description().splitlines()),
             ]
         )

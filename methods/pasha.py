@@ -264,6 +264,7 @@ class PASHA(ASHA):
                 "  promotion quantiles: " + ", ".join(f"{q:.4g}" for q in self.quantiles),
                 f"  maximum resource starts at {start} and grows one rung level at a time while the",
                 f"  ranking in the top two rungs is unstable; epsilon: {epsilon}",
+                "  follows Syne Tune 0.13's PASHA (soft ranking; the noise estimate of its epsilon rule)",
             ]
         )
 

@@ -225,7 +225,8 @@ class PBT(Scheduler):
             f"PBT: population {self.population_size}, reports every {self.perturbation_interval} epochs up to "
             f"max_t={self.max_t}; the worst {self.quantile_fraction:g} of the population copies a checkpoint of "
             f"the best {self.quantile_fraction:g} and explores (resample probability {self.resample_probability:g}, "
-            "otherwise x0.8/x1.2 or an adjacent value; categorical: resample)"
+            "otherwise x0.8/x1.2 or an adjacent value; categorical: resample); follows Syne Tune 0.13's "
+            "PopulationBasedTraining with the perturbation interval in epochs"
         )
 
     def state_summary(self) -> dict[str, Any]:

@@ -57,7 +57,10 @@ class FIFOScheduler(Scheduler):
         return self._to_end
 
     def schedule_description(self) -> str:
-        return f"{type(self).__name__}: every trial runs to max_t={self.max_t}; searcher: {self.searcher.describe()}"
+        return (
+            f"{type(self).__name__}: every trial runs to max_t={self.max_t} (Syne Tune 0.13's FIFOScheduler); "
+            f"searcher: {self.searcher.describe()}"
+        )
 
     def state_summary(self) -> dict[str, Any]:
         return self.searcher.state_summary()

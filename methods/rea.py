@@ -174,9 +174,11 @@ class RegularizedEvolution(Searcher):
         return self._new_random(trial_id)
 
     def describe(self) -> str:
+        repeats = "may repeat configurations" if self.allow_duplicates else "never repeats a configuration"
         return (
-            f"regularized evolution: population {self.population_size}, tournament sample {self.sample_size}; the "
-            f"first {self.num_random} trials are random"
+            f"regularized evolution (Real et al. 2019): population {self.population_size}, tournament sample "
+            f"{self.sample_size}, one hyperparameter mutated; the first {self.num_random} trials are random; "
+            f"{repeats} (Syne Tune samples with replacement)"
         )
 
     def state_summary(self) -> dict[str, Any]:

@@ -61,6 +61,7 @@ class RandomSearcher(Searcher):
             self.restricted_to = self._candidates
             self._order: list[int] = []
             self._next = 0
+        self.starts_at_midpoint = points_to_evaluate is None and self._candidates is None
         if points_to_evaluate is None:
             points_to_evaluate = [] if self._candidates is not None else [space.midpoint()]
         self._points = [complete_config(space, point) for point in points_to_evaluate]
@@ -73,6 +74,17 @@ class RandomSearcher(Searcher):
 
     def _key(self, config: Mapping[str, Any]) -> tuple:
         return tuple(config[name] for name in self._names)
+
+    def describe(self) -> str:
+        kind = "uniformly from the given configurations" if self._candidates is not None else "uniformly at random"
+        repeats = "with repeats" if self.allow_duplicates else "no configuration twice"
+        first = (
+            f"; first the midpoint of the space {self.space.midpoint()} (Syne Tune's default; pass "
+            "points_to_evaluate=[] to start at random)"
+            if self.starts_at_midpoint
+            else ""
+        )
+        return f"random search, {kind}, {repeats}{first}"
 
     def suggest(self, trial_id: int) -> Config | None:
         while self._points:

@@ -233,6 +233,7 @@ class SyncHyperband(Scheduler):
             f"{name}: synchronous, max_t={self.max_t}, reduction_factor={ratio}, {self.brackets} bracket(s) "
             f"cycled 0..{self.brackets - 1}",
             f"  rung levels: {self.levels} (trials complete at {self.max_t})",
+            "  follows Syne Tune 0.13's SynchronousHyperbandScheduler (rung sizes of the Hyperband paper, rounded up)",
             "  bracket | slots@level per rung",
         ]
         for s, (levels, sizes) in enumerate(zip(self.bracket_levels, self.bracket_sizes)):
