@@ -101,11 +101,16 @@ def test_promotion_prefers_the_highest_rung():
     # rung 1 = [0.1, 0.2, 0.8, 0.9]; promote 0.1 (trial 2) then 0.2? cutoff = 0.1 + 0.1 * 1 = 0.2
     assert scheduler.suggest(4).trial_id == 2
     assert scheduler.suggest(4).trial_id == 3
+    start(scheduler, 4)  # 0.8 and 0.9 do not qualify: a new trial
+    report(scheduler, 4, 1, 0.01)
     report(scheduler, 2, 3, 0.05)
     report(scheduler, 3, 3, 0.15)
-    # rung 3 = [0.05, 0.15], cutoff 0.0833: trial 2 promoted from rung 3 before anything at rung 1
-    suggestion = scheduler.suggest(4)
+    # rung 3 = [0.05, 0.15], cutoff 0.0833: trial 2 qualifies there; rung 1 = [0.01, 0.1, 0.2, 0.8, 0.9],
+    # cutoff 0.1333: trial 4 qualifies too. The highest rung comes first: trial 2 to epoch 9, then trial 4
+    suggestion = scheduler.suggest(5)
     assert suggestion.trial_id == 2 and suggestion.report_at == 9
+    suggestion = scheduler.suggest(5)
+    assert suggestion.trial_id == 4 and suggestion.report_at == 3
 
 
 def test_reports_between_rungs_continue_to_the_next_rung():

@@ -31,6 +31,8 @@ def test_exact_arithmetic_keeps_every_rung():
 
 def test_linear_and_explicit_levels():
     assert rung_levels(10, grace_period=2, reduction_factor=None, rung_increment=3) == [2, 5, 8]
+    assert rung_levels(11, grace_period=2, reduction_factor=None, rung_increment=3) == [2, 5, 8]  # 11 is max_t
+    assert rung_levels(27, grace_period=1, reduction_factor=3) == [1, 3, 9]  # 27 is max_t: trials complete there
     assert rung_levels(200, levels=[1, 3, 9, 27, 81, 200]) == [1, 3, 9, 27, 81]
 
 
