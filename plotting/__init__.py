@@ -4,9 +4,10 @@
   of missing seeds, partial runs and methods missing on a benchmark; its parts: ``sources`` (reading runs,
   local or remote, through ``experiments.store_format`` only), ``curves`` (``Curves``, ``Steps``, time grids),
   ``report`` (``LoadReport``), ``commands`` (the ``experiments.run`` commands that fill gaps), ``errors``;
-- ``stats``, ``paired``, ``ranks``, ``normalize``: IQM and stratified-bootstrap intervals, probability
-  of improvement, paired-seed tests, average ranks, normalized regret (re-exported here); ``resample``
-  draws the resamples of every bootstrap;
+- ``stats``, ``paired``, ``ranks``, ``normalize``: IQM, mean, median and optimality gap as rliable defines them
+  (scores per task, or a runs × tasks matrix) with stratified-bootstrap intervals, probability of improvement,
+  paired-seed tests, average ranks, normalized regret (re-exported here); ``resample`` draws the resamples of
+  every bootstrap;
 - ``figures``, ``colors``, ``tables``: paper figures (one colour per method everywhere) and tables;
 - ``spec``, ``steps`` and ``figure``: ``python -m plotting.figure SPEC.toml`` regenerates a figure set from a
   spec (``steps``: one aggregation and drawing step per figure or table).
@@ -31,8 +32,10 @@ from plotting.stats import (
     derive_seed,
     interval_table,
     iqm,
+    optimality_gap,
     percentile_band,
     stratified_bootstrap,
+    task_scores,
     trimmed_mean,
 )
 
@@ -47,11 +50,13 @@ __all__ = [
     "iqm",
     "normalize_frame",
     "normalized_regret",
+    "optimality_gap",
     "paired_comparison",
     "pairwise_matrix",
     "percentile_band",
     "poi_interval",
     "probability_of_improvement",
     "stratified_bootstrap",
+    "task_scores",
     "trimmed_mean",
 ]

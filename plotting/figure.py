@@ -1,10 +1,12 @@
-"""Produce the figures and tables of a spec: ``python -m plotting.figure SPEC.toml [--output-dir D]``.
+"""Produce the figures and tables of a spec: ``python -m plotting.figure SPEC.toml [--output_dir D]``.
 
-The spec format is documented in ``plotting.spec``; the project's own specs are in ``plotting/specs/`` (each
-names the ``python -m experiments.run`` command that produces its results). Problems with the spec or missing
-results end with one ``error:`` line and exit code 2; a spec naming results that do not exist prints the
-command that would produce them. Gaps that do not prevent the figures (a missing seed, a partial run, a method
-missing on one benchmark, a single seed without interval) are printed as warnings.
+The spec format is documented in ``plotting.spec``; the project's own specs are in ``plotting/specs/`` (each names
+the ``python -m experiments.run`` command that produces its results). Problems with the spec or missing results end
+with one ``error:`` line and exit code 2; a spec naming results that do not exist prints the command that would
+produce them; runs without any result, and an output directory that is a file or cannot be written, end the same
+way. Multi-word flags are spelled with an underscore (``--output_dir``, as ``experiments.run``); the dash spelling
+(``--output-dir``) is accepted as an alias. Gaps that do not prevent the figures (a missing seed, a partial run, a
+method missing on one benchmark, a single seed without interval) are printed as warnings.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from plotting.errors import OutputError
 from plotting.load import Curves, LoadError, LoadReport, load, run_command
 from plotting.spec import Spec, SpecError, load_spec
 
@@ -77,8 +80,27 @@ def load_curves(spec: Spec, *, progress: bool | None = None) -> Curves:
             for b in report.missing_benchmarks
         ]
         raise SpecError(f"{spec.path}: {'; '.join(problems)} under {where}; produce them with: {' && '.join(commands)}")
+    if not any(len(steps.values) for steps in curves.steps.values()):
+        where = ", ".join(report.sources)
+        raise SpecError(
+            f"{spec.path}: the {len(curves.steps)} run(s) found under {where} have no results: nothing to plot"
+        )
     report.log()
     return curves
+
+
+def prepare_output_dir(out: Path) -> None:
+    """Create ``out`` (and parents); ``OutputError`` (one line) if it is a file or cannot be created or written."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"output directory {out} is an existing file; name a directory (--output_dir or [output] dir)"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create output directory {out}: {error.strerror or error}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise OutputError(f"output directory {out} is not writable")
 
 
 def _gaps(report: LoadReport) -> list[str]:
@@ -90,9 +112,10 @@ def produce(spec: Spec, output_dir: Path | str | None = None, *, progress: bool 
     from plotting.steps import spec_steps  # not at the top: matplotlib is not needed for --help or spec errors
 
     started = time.perf_counter()
+    out = Path(output_dir) if output_dir is not None else Path(spec.output.dir)
+    prepare_output_dir(out)
     curves = load_curves(spec, progress=progress)
     timings = {"load": time.perf_counter() - started}
-    out = Path(output_dir) if output_dir is not None else Path(spec.output.dir)
     paths: list[Path] = []
     per_step: dict[str, tuple[float, float]] = {}
     bar = tqdm(
@@ -134,7 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(format: see plotting/spec.py; examples: plotting/specs/).",
     )
     parser.add_argument("spec", type=Path, help="the spec file (TOML)")
-    parser.add_argument("--output-dir", type=Path, help="write here instead of the spec's [output] dir")
+    parser.add_argument(
+        "--output_dir",
+        "--output-dir",
+        dest="output_dir",
+        type=Path,
+        help="write here instead of the spec's [output] dir (alias: --output-dir)",
+    )
     parser.add_argument("--timings", action="store_true", help="print seconds per phase")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
     return parser

@@ -39,17 +39,26 @@ import pandas as pd
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from plotting.colors import MethodStyle, method_styles, trial_colors
 from plotting.curves import Curves
+from plotting.errors import output_errors
 from plotting.resample import draw_counts
-from plotting.stats import SINGLE_RUN_NOTE, STATISTICS, derive_seed, interval_table
+from plotting.stats import SINGLE_RUN_NOTE, derive_seed, interval_table
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("pdf", "png")
-STATISTIC_LABELS = {"iqm": "IQM", "mean": "mean", "median": "median"}
+#: statistics of a curve over the seeds of one benchmark ("median": the median of the runs, one task)
+CURVE_STATISTICS = ("iqm", "mean", "median")
+STATISTIC_LABELS = {
+    "iqm": "IQM",
+    "mean": "mean",
+    "median": "median",
+    "pooled_median": "pooled median",
+    "optimality_gap": "optimality gap",
+}
 
 
 @dataclass(frozen=True)
@@ -85,12 +94,14 @@ class Layout:
 # Bootstrap bands over seeds, vectorised over time points ------------------------------------------
 @dataclass(frozen=True)
 class CurveBand:
-    """Per time point: the statistic over seeds, its interval (NaN with fewer than 2 seeds) and seeds counted."""
+    """Per time point: the statistic over seeds, its ``confidence`` interval (NaN with fewer than 2 seeds) and
+    seeds counted."""
 
     point: np.ndarray
     low: np.ndarray
     high: np.ndarray
     n: np.ndarray
+    confidence: float
 
 
 def _weights(counts: np.ndarray, cumulative: np.ndarray, valid: int, statistic: str) -> np.ndarray:
@@ -119,7 +130,7 @@ def _weights(counts: np.ndarray, cumulative: np.ndarray, valid: int, statistic: 
             (lower_edge <= upper) & (upper < upper_edge)
         )
     else:
-        raise ValueError(f"unknown statistic {statistic!r}; expected one of {', '.join(STATISTICS)}")
+        raise ValueError(f"unknown statistic {statistic!r}; expected one of {', '.join(CURVE_STATISTICS)}")
     weight[used[:, 0] == 0] = np.nan
     return weight
 
@@ -136,11 +147,12 @@ def bootstrap_curve(
 
     NaN values (before a run's first result) are left out at that time point; rows that are all NaN (missing
     seeds) are dropped. The point estimate equals ``plotting.stats.aggregate`` (IQM as
-    ``scipy.stats.trim_mean(x, 0.25)``) on the non-NaN values of each time point; the band is the percentile
+    ``scipy.stats.trim_mean(x, 0.25)``; "median" is the median over seeds, ``aggregate``'s "pooled_median" of one
+    task) on the non-NaN values of each time point; the band is the percentile
     interval (linear interpolation) of ``reps`` resamples of the seeds. With fewer than 2 seeds the band is NaN.
     """
-    if statistic not in STATISTICS:
-        raise ValueError(f"unknown statistic {statistic!r}; expected one of {', '.join(STATISTICS)}")
+    if statistic not in CURVE_STATISTICS:
+        raise ValueError(f"unknown statistic {statistic!r}; expected one of {', '.join(CURVE_STATISTICS)}")
     values = np.asarray(values, dtype=float)
     if values.ndim != 2:
         raise ValueError(f"values must have shape (seeds, times), got {values.shape}")
@@ -151,7 +163,7 @@ def bootstrap_curve(
     low = np.full(times, np.nan)
     high = np.full(times, np.nan)
     if n == 0:
-        return CurveBand(point, low, high, counted)
+        return CurveBand(point, low, high, counted, confidence)
     ordered = np.nan_to_num(np.sort(values, axis=0), nan=0.0)  # NaN sorts last; their weight is 0
     ones = np.ones((1, n))
     identity = (ones, np.cumsum(ones, axis=1))
@@ -175,20 +187,20 @@ def bootstrap_curve(
         for rows, percentile in ((ok & ~has_nan, np.percentile), (ok & has_nan, np.nanpercentile)):
             if rows.any():
                 low[rows], high[rows] = percentile(samples[rows], [alpha, 100.0 - alpha], axis=1)
-    return CurveBand(point, low, high, counted)
+    return CurveBand(point, low, high, counted, confidence)
 
 
 # Helpers -----------------------------------------------------------------------------------------
 def save(figure: Figure, stem: Path | str, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write ``figure`` to ``stem.<format>`` for each format (pdf, png); returns the paths."""
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in formats:
         if fmt not in FORMATS:
             raise ValueError(f"unknown figure format {fmt!r}; known: {', '.join(FORMATS)}")
         path = stem.with_name(f"{stem.name}.{fmt}")
-        with matplotlib.rc_context(_STYLE.get(figure, {})):
+        with output_errors(path), matplotlib.rc_context(_STYLE.get(figure, {})):
+            stem.parent.mkdir(parents=True, exist_ok=True)
             figure.savefig(path, format=fmt, bbox_inches="tight", metadata=_metadata(fmt))
         paths.append(path)
     return paths
@@ -255,15 +267,18 @@ def plot_curves(
 ) -> Figure:
     """Best-so-far vs simulated time per benchmark (``statistic`` over seeds with a bootstrap CI band).
 
-    ``bands`` (from ``curve_bands``) skips the computation. The y range covers the curves and bands from the
-    grid point at fraction ``ylim_from`` of the grid on (0: all of it); earlier, larger values are clipped so that
-    the part where methods differ is visible.
+    ``bands`` (from ``curve_bands``) skips the computation; the y label names the level the bands were computed at.
+    With ``yscale="log"`` the y ticks are labelled where the curves end (see ``_log_ticks``). The y range covers the
+    curves and bands from the grid point at fraction ``ylim_from`` of the grid on (0: all of it); earlier, larger
+    values are clipped so that the part where methods differ is visible.
     """
     layout = layout or Layout()
     methods = list(curves.methods if methods is None else methods)
     styles = styles or method_styles(curves.methods)
     if bands is None:
         bands = curve_bands(curves, statistic=statistic, confidence=confidence, reps=reps, seed=seed, methods=methods)
+    levels = sorted({band.confidence for band in bands.values()}) or [confidence]
+    interval_label = "/".join(f"{level:.0%}" for level in levels) + " CI"
     benchmarks = curves.benchmarks
     columns = max(1, min(layout.columns, len(benchmarks)))
     rows = math.ceil(len(benchmarks) / columns)
@@ -286,13 +301,14 @@ def plot_curves(
                     ax.fill_between(grid, band.low, band.high, color=style.color, alpha=0.18, linewidth=0, step="post")
                 start = min(int(ylim_from * len(grid)), len(grid) - 1)
                 visible += [band.point[start:], band.low[start:], band.high[start:]]
-            _set_ylim(ax, visible, yscale)
             if curves.spacing == "log":
                 ax.set_xscale("log")
             ax.set_yscale(yscale)
+            _set_ylim(ax, visible, yscale)
             ax.set_title(_title(benchmark, 0.9 * layout.width / columns, layout.font_size))
             if index % columns == 0:
-                ax.set_ylabel(f"{curves.metrics[benchmark]} ({STATISTIC_LABELS.get(statistic, statistic)})")
+                label = STATISTIC_LABELS.get(statistic, statistic)
+                ax.set_ylabel(f"{curves.metrics[benchmark]} ({label}, {interval_label})")
             if index // columns == rows - 1 or index + columns >= len(benchmarks):
                 ax.set_xlabel("simulated time (s)")
         for index in range(len(benchmarks), rows * columns):
@@ -349,9 +365,35 @@ def _set_ylim(ax: Any, arrays: Sequence[np.ndarray], yscale: str) -> None:
     low, high = float(finite.min()), float(finite.max())
     if yscale == "log":
         ax.set_ylim(low / 1.1, high * 1.1)
+        _log_ticks(ax, low / 1.1, high * 1.1)
     else:
         pad = 0.05 * (high - low) or 0.05 * abs(high) or 0.05
         ax.set_ylim(low - pad, high + pad)
+
+
+def _plain_number(value: float, _position: Any = None) -> str:
+    return f"{value:.3g}"
+
+
+def _log_ticks(ax: Any, low: float, high: float) -> None:
+    """Labelled y ticks on a log axis from ``low`` to ``high`` (> 0), also near the curves' final values.
+
+    Within a decade matplotlib labels at most a tick or two (often none near the end of the curves): use 6 values
+    evenly spaced on the log axis from bottom to top, rounded to 2 significant digits. Over a wider range: 1, 2 and
+    5 times each power of ten, labelled; the other multiples are unlabelled minor ticks.
+    """
+    if high / low < 10:
+        spaced = np.geomspace(low * 1.03, high / 1.03, 6)
+        # 2 significant digits, 3 where rounding would push an end tick off the axis
+        ticks = sorted({float(f"{v:.2g}") if low <= float(f"{v:.2g}") <= high else float(f"{v:.3g}") for v in spaced})
+        ax.yaxis.set_major_locator(NullLocator())
+        ax.set_yticks([t for t in ticks if low <= t <= high])
+        ax.yaxis.set_minor_locator(NullLocator())
+    else:
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_minor_locator(LogLocator(base=10, subs=(3.0, 4.0, 6.0, 7.0, 8.0, 9.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(_plain_number))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 # (b) Average ranks -------------------------------------------------------------------------------
@@ -448,7 +490,12 @@ def plot_final(
     styles: Mapping[str, MethodStyle] | None = None,
     table: pd.DataFrame | None = None,
 ) -> Figure:
-    """rliable-style horizontal interval bars of final normalized regret per method, one panel per statistic."""
+    """rliable-style horizontal interval bars of final normalized regret per method, one panel per statistic.
+
+    All panels share one x range (the same numbers line up from panel to panel). An interval of zero width is
+    drawn as a diamond in the method's colour (not a bar too thin to see); a point without an interval (single
+    run) as a hollow diamond.
+    """
     layout = layout or Layout()
     methods = list(curves.methods if methods is None else methods)
     styles = styles or method_styles(curves.methods)
@@ -460,6 +507,8 @@ def plot_final(
     n_benchmarks = len(table.attrs.get("benchmarks", curves.benchmarks))
     per_row = len(statistics) if layout.width / max(len(statistics), 1) >= 1.8 else 1
     n_rows = math.ceil(len(statistics) / per_row)
+    xlim = _shared_range(table[["point", "low", "high"]].to_numpy(dtype=float))
+    marked = False
     with _apply_rc(layout):
         panel_height = 0.45 + 0.26 * len(methods)
         figure = _figure(layout, layout.width, panel_height * n_rows + 0.5)
@@ -472,28 +521,51 @@ def plot_final(
                 if method not in rows.index:
                     continue
                 row = rows.loc[method]
-                _interval(ax, y, row["point"], row["low"], row["high"], styles[method].color)
+                marked |= _interval(ax, y, row["point"], row["low"], row["high"], styles[method].color, xlim)
             ax.set_title(STATISTIC_LABELS.get(statistic, statistic))
+            ax.set_xlim(*xlim)
             ax.set_yticks(range(len(methods)), methods)
             ax.set_ylim(len(methods) - 0.5, -0.5)
             ax.grid(axis="y", visible=False)
             ax.xaxis.set_major_locator(MaxNLocator(nbins=4 if per_row == 1 else 3))
         label = (
             f"final normalized regret over {n_benchmarks} benchmark{'s' * (n_benchmarks != 1)} "
-            f"(0 = best, 1 = worst final value per benchmark; {confidence:.0%} CI)"
+            f"(0 = best, 1 = worst final value per benchmark; {confidence:.0%} CI"
+            f"{'; diamond: interval of (near) zero width' if marked else ''})"
         )
         figure.supxlabel(_title(label, layout.width, layout.font_size), fontsize=max(layout.font_size, 8.0))
     return figure
 
 
-def _interval(ax: Any, y: float, point: float, low: float, high: float, color: Any) -> None:
-    """A horizontal interval bar (if it has one) and the point estimate as a black tick (rliable style)."""
-    if np.isfinite(low) and np.isfinite(high):
+def _shared_range(values: np.ndarray) -> tuple[float, float]:
+    """One x range for every panel: the finite values padded by 5% (0..1 if there are none)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return -0.05, 1.05
+    low, high = float(finite.min()), float(finite.max())
+    pad = 0.05 * (high - low) or 0.05 * max(abs(high), 1.0)
+    return low - pad, high + pad
+
+
+def _interval(ax: Any, y: float, point: float, low: float, high: float, color: Any, xlim: tuple[float, float]) -> bool:
+    """A horizontal interval bar and the point estimate as a black tick (rliable style).
+
+    An interval narrower than 1% of the x range ``xlim`` would look like a missing bar: it is drawn as a diamond
+    in ``color`` behind the tick (hollow when there is no interval at all). Returns whether a diamond was drawn.
+    """
+    has_interval = bool(np.isfinite(low) and np.isfinite(high))
+    narrow = has_interval and (high - low) < 0.01 * (xlim[1] - xlim[0])
+    if has_interval and not narrow:
         bar = ax.barh(y, high - low, left=low, height=0.6, color=color, alpha=0.75)
         for patch in bar:
-            patch.sticky_edges.x[:] = []  # zero-width intervals at 0 or 1 stay visible
-    if np.isfinite(point):
-        ax.plot([point, point], [y - 0.34, y + 0.34], color="black", linewidth=1.6, solid_capstyle="butt")
+            patch.sticky_edges.x[:] = []
+    if not np.isfinite(point):
+        return False
+    if not has_interval or narrow:
+        face = color if has_interval else "white"
+        ax.plot([point], [y], marker="D", markersize=6, markerfacecolor=face, markeredgecolor=color, zorder=2)
+    ax.plot([point, point], [y - 0.34, y + 0.34], color="black", linewidth=1.6, solid_capstyle="butt", zorder=3)
+    return narrow
 
 
 # (d) Probability of improvement -----------------------------------------------------------------
@@ -568,15 +640,17 @@ def plot_improvement(
     with _apply_rc(layout):
         figure = _figure(layout, min(layout.width, 4.5), 0.8 + 0.24 * max(len(labels), 1))
         ax = figure.subplots()
+        marked = False
         for y, row in enumerate(pairs.itertuples()):
             color = styles[row.method_a].color if row.method_a in styles else "C0"
-            _interval(ax, y, row.poi, row.low, row.high, color)
+            marked |= _interval(ax, y, row.poi, row.low, row.high, color, (-0.02, 1.02))
         ax.axvline(0.5, color="grey", linestyle="--", linewidth=0.8)
         ax.set_yticks(range(len(labels)), labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlim(-0.02, 1.02)
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(f"P(A better than B) on final normalized regret ({confidence:.0%} CI)")
+        note = "; diamond: zero width" if marked else ""
+        ax.set_xlabel(f"P(A better than B) on final normalized regret ({confidence:.0%} CI{note})")
     return figure
 
 
@@ -643,14 +717,43 @@ def timeline_segments(results: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _merged_bars(segments: pd.DataFrame) -> pd.DataFrame:
+    """Bars of a timeline: consecutive segments of one trial on one worker joined where the method let it continue.
+
+    (A "continue" at a rung is not a visible event; one bar per stretch of a trial keeps the bars from breaking into
+    slivers.) Columns worker, trial_id, start, end.
+    """
+    worker = segments["worker"].to_numpy()
+    trial = segments["trial_id"].to_numpy()
+    start = segments["start"].to_numpy(dtype=float)
+    end = segments["end"].to_numpy(dtype=float)
+    outcome = segments["outcome"].to_numpy()
+    joined = np.zeros(len(segments), dtype=bool)
+    joined[1:] = (
+        (worker[1:] == worker[:-1])
+        & (trial[1:] == trial[:-1])
+        & (outcome[:-1] == "continue")
+        & (start[1:] <= end[:-1] + 1e-9 * np.maximum(1.0, np.abs(end[:-1])))
+    )
+    first = np.flatnonzero(~joined)
+    last = np.append(first[1:] - 1, len(segments) - 1)
+    return pd.DataFrame({"worker": worker[first], "trial_id": trial[first], "start": start[first], "end": end[last]})
+
+
+def _boxes(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Corners (n, 4, 2) of axis-aligned boxes for a ``PolyCollection``."""
+    return np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x1, y1], 1), np.stack([x0, y1], 1)], 1)
+
+
 def plot_timeline(
     results: pd.DataFrame,
     *,
     title: str = "",
     layout: Layout | None = None,
 ) -> Figure:
-    """Trials on workers over simulated time: one bar per segment (coloured by trial) and a marker where the
-    method stopped, paused or completed a trial, or the trial failed."""
+    """Trials on workers over simulated time: one bar per stretch of a trial on a worker (coloured by trial, no
+    edges) and, in a lane under each worker's bars, a thin tick where the method stopped, paused or completed a
+    trial or the trial failed (legible at 8 workers and thousands of events: dense stretches read as density)."""
     layout = layout or Layout()
     segments = timeline_segments(results)
     workers = sorted(segments["worker"].unique()) if len(segments) else [0]
@@ -661,24 +764,25 @@ def plot_timeline(
         figure = _figure(layout, layout.width, 0.9 + 0.32 * len(workers))
         ax = figure.subplots()
         if len(segments):
-            x0 = segments["start"].to_numpy(dtype=float)
-            x1 = segments["end"].to_numpy(dtype=float)
-            y = segments["worker"].to_numpy(dtype=float)
-            corners = np.stack(
-                [np.stack([x0, y - 0.35], 1), np.stack([x1, y - 0.35], 1), np.stack([x1, y + 0.35], 1),
-                 np.stack([x0, y + 0.35], 1)],
-                axis=1,
-            )  # fmt: skip
-            colors = [color_of[t] for t in segments["trial_id"]]
-            ax.add_collection(PolyCollection(corners, facecolors=colors, edgecolors="white", linewidths=0.3))
-            ax.set_xlim(0.0, float(x1.max()) * 1.01 if x1.max() > 0 else 1.0)
+            bars = _merged_bars(segments)
+            y = bars["worker"].to_numpy(dtype=float)
+            corners = _boxes(bars["start"].to_numpy(dtype=float), bars["end"].to_numpy(dtype=float), y - 0.4, y + 0.1)
+            colors = [color_of[t] for t in bars["trial_id"]]
+            ax.add_collection(PolyCollection(corners, facecolors=colors, edgecolors="none", linewidths=0.0))
+            end = float(segments["end"].max())
+            ax.set_xlim(0.0, end * 1.01 if end > 0 else 1.0)
         handles = []
-        for outcome, (marker, color, label) in OUTCOME_MARKERS.items():
+        for outcome, (_, color, label) in OUTCOME_MARKERS.items():
             chosen = segments[segments["outcome"] == outcome]
             if chosen.empty:
                 continue
-            ax.scatter(chosen["end"], chosen["worker"], marker=marker, color=color, s=14, linewidths=1.0, zorder=3)
-            handles.append(Line2D([], [], marker=marker, color=color, linestyle="", label=f"{label} ({len(chosen)})"))
+            x = chosen["end"].to_numpy(dtype=float)
+            y = chosen["worker"].to_numpy(dtype=float)
+            stop = outcome == "stop"  # the many stops: short thin ticks; the rarer events stand out over them
+            top, width = (0.2, 0.5) if stop else (0.12, 1.2)
+            ax.vlines(x, y + top, y + 0.42, color=color, linewidth=width, zorder=2 if stop else 3)
+            text = f"{label} ({len(chosen)})"
+            handles.append(Line2D([], [], marker="|", markeredgewidth=width + 0.5, color=color, ls="", label=text))
         ax.set_yticks(workers, [str(w) for w in workers])
         ax.set_ylim(max(workers) + 0.6, min(workers) - 0.6)
         ax.set_ylabel("worker")

@@ -11,22 +11,32 @@ Two different "probability of improvement" numbers live here; do not mix them up
 * ``PairedResult.paired_poi`` (from :func:`paired_comparison`) uses the **pairing by seed**: only seed s of A is
   compared with seed s of B; it is ``(wins + ties / 2) / n`` over all pairs pooled (each pair weighs the same).
 
-"Better" follows ``mode``: lower for ``"min"``, higher for ``"max"``.  Per-task arrays of two methods are aligned
-by seed (position i of task m is seed i for both methods); NaN marks a missing seed.  Unpaired statistics drop
-NaN runs per method; paired statistics drop every pair with a NaN and count it in ``dropped``.
+"Better" follows ``mode``: lower for ``"min"``, higher for ``"max"``. Scores per task take the forms of
+``plotting.stats.task_scores`` (a list of 1-D arrays, a mapping task -> 1-D array, or a 2-D array in rliable's
+orientation, runs × tasks). Per-task arrays of two methods are aligned by seed (position i of task m is seed i for
+both methods); NaN marks a missing seed. Unpaired statistics drop NaN runs per method; paired statistics drop every
+pair with a NaN and count it in ``dropped``.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from plotting.resample import draw_counts
-from plotting.stats import SINGLE_RUN_NOTE, Interval, _check_bootstrap_args, derive_seed, percentile_interval
+from plotting.stats import (
+    SINGLE_RUN_NOTE,
+    Interval,
+    Scores,
+    _check_bootstrap_args,
+    derive_seed,
+    percentile_interval,
+    task_scores,
+)
 
 __all__ = [
     "MIN_WILCOXON_PAIRS",
@@ -96,17 +106,14 @@ def _weighted_poi(
     return wins / (counts_x.sum(axis=1) * prefix[:, -1])
 
 
-def _finite_pairs_per_task(
-    x_per_task: Sequence[np.ndarray], y_per_task: Sequence[np.ndarray]
-) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+def _finite_pairs_per_task(x_per_task: Scores, y_per_task: Scores) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
     """Per task (x runs, y runs) without NaN; tasks where either method has no run are skipped (and counted)."""
-    if len(x_per_task) != len(y_per_task):
-        raise ValueError(f"x and y must have the same number of tasks, got {len(x_per_task)} and {len(y_per_task)}")
+    x_tasks, y_tasks = task_scores(x_per_task), task_scores(y_per_task)
+    if len(x_tasks) != len(y_tasks):
+        raise ValueError(f"x and y must have the same number of tasks, got {len(x_tasks)} and {len(y_tasks)}")
     tasks = []
     skipped = 0
-    for x, y in zip(x_per_task, y_per_task):
-        xs = np.asarray(x, dtype=float).ravel()
-        ys = np.asarray(y, dtype=float).ravel()
+    for xs, ys in zip(x_tasks, y_tasks):
         xs = xs[~np.isnan(xs)]
         ys = ys[~np.isnan(ys)]
         if xs.size == 0 or ys.size == 0:
@@ -116,9 +123,7 @@ def _finite_pairs_per_task(
     return tasks, skipped
 
 
-def probability_of_improvement(
-    x_per_task: Sequence[np.ndarray], y_per_task: Sequence[np.ndarray], mode: str, *, tol: float = 0.0
-) -> float:
+def probability_of_improvement(x_per_task: Scores, y_per_task: Scores, mode: str, *, tol: float = 0.0) -> float:
     """Unpaired P(X > Y) averaged over tasks (rliable's definition; ties count 1/2, ``|x - y| <= tol`` is a tie).
 
     Tasks where X or Y has no (non-NaN) run are skipped; no comparable task gives NaN.
@@ -133,8 +138,8 @@ def probability_of_improvement(
 
 
 def poi_interval(
-    x_per_task: Sequence[np.ndarray],
-    y_per_task: Sequence[np.ndarray],
+    x_per_task: Scores,
+    y_per_task: Scores,
     mode: str,
     *,
     reps: int = 2000,
@@ -222,7 +227,7 @@ def paired_comparison(a: np.ndarray, b: np.ndarray, mode: str, *, tol: float = 0
 
 
 def pairwise_matrix(
-    scores: Mapping[str, Sequence[np.ndarray]],
+    scores: Mapping[str, Scores],
     mode: str,
     *,
     reps: int = 2000,
@@ -259,7 +264,7 @@ def pairwise_matrix(
     flat: dict[str, np.ndarray] = {}
     shapes: dict[str, list[int]] = {}
     for method in methods:
-        tasks = [np.asarray(t, dtype=float).ravel() for t in scores[method]]
+        tasks = task_scores(scores[method])
         shapes[method] = [t.size for t in tasks]
         flat[method] = np.concatenate(tasks) if tasks else np.empty(0)
     for method in methods[1:]:

@@ -17,7 +17,9 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     storage_options = { anon = false } # passed to fsspec for s3:// dirs
 
     [aggregation]
-    statistic = "iqm"                  # iqm, mean or median (over seeds; over seeds and benchmarks in aggregates)
+    statistic = "iqm"                  # iqm, mean or median over the seeds of a benchmark; in aggregates over
+                                       # benchmarks iqm and mean pool all runs, median is rliable's: the median
+                                       # over benchmarks of the per-benchmark means (plotting.stats)
     confidence = 0.95
     reps = 2000                        # bootstrap resamples (at least 1000)
     seed = 0

@@ -8,13 +8,22 @@ Definitions follow Agarwal et al., "Deep Reinforcement Learning at the Edge of t
   ``k = int(0.25 * n)`` (rounded down) scores are removed from *each* end of the sorted scores and the remaining
   ``n - 2k`` are averaged.  For ``n`` not divisible by 4 this keeps slightly more than half of the scores (e.g.
   ``n = 7`` keeps the 5 middle ones); no fractional weights are used.
-* **Stratified bootstrap**: tasks are strata and stay fixed; in each resample the runs of every task are drawn
-  with replacement, independently per task, the same number of times as that task has runs; the statistic is
-  computed on the pooled resampled scores.  The interval is the **percentile interval** of the resampled
-  statistics: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles computed with
-  ``np.percentile``'s default ("linear") interpolation.
+* **mean** is the mean of all pooled scores (rliable's mean of per-task means when every task has the same
+  number of runs).
+* **median** is rliable's: the median over tasks of the per-task *mean* scores (not the median of the pooled
+  runs; that one is ``pooled_median``, asked for by that name).  With a single task it is that task's mean.
+* **optimality gap** is rliable's ``gamma - mean(min(score, gamma))``: the mean over runs and tasks of
+  ``max(0, gamma - score)`` (``gamma = 1`` by name; :func:`optimality_gap` takes another ``gamma``), for scores
+  where higher is better.
+* **Stratified bootstrap**: tasks are strata and stay fixed; in each resample the runs of every task are drawn with
+  replacement, independently per task, the same number of times as that task has runs; the statistic is computed on
+  the resampled scores (the median: on the per-task means of the resample). The interval is the **percentile
+  interval** of the resampled statistics: the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2`` quantiles computed
+  with ``np.percentile``'s default ("linear") interpolation.
 
-Scores are given per task (``per_task[m]`` holds the runs of task ``m``).  NaN marks a missing run and is dropped;
+Scores are given per task, in one of three shape-checked forms (:func:`task_scores`): a mapping task -> 1-D runs, a
+sequence of 1-D arrays (``per_task[m]`` holds the runs of task ``m``), or a 2-D ``np.ndarray`` in rliable's
+orientation, **runs × tasks** (column ``m`` holds the runs of task ``m``).  NaN marks a missing run and is dropped;
 a task without any run is dropped with a note.  Every resample comes from ``np.random.default_rng(seed)`` through
 ``plotting.resample.stratified_indices`` (the draws of every bootstrap in ``plotting``): the same seed gives the
 same interval bit for bit.
@@ -42,14 +51,16 @@ __all__ = [
     "derive_seed",
     "interval_table",
     "iqm",
+    "optimality_gap",
     "percentile_band",
     "percentile_interval",
     "stratified_bootstrap",
+    "task_scores",
     "trimmed_mean",
 ]
 
-#: Statistics known by name; each reduces the last axis of an array of pooled scores.
-STATISTICS = ("iqm", "mean", "median")
+#: Statistics known by name (see the module docstring; "median" is rliable's median of per-task means).
+STATISTICS = ("iqm", "mean", "median", "pooled_median", "optimality_gap")
 #: Fewest bootstrap resamples accepted (rliable recommends thousands; percentile tails need them).
 MIN_REPS = 1000
 #: Note of an :class:`Interval` whose data has a task with a single run.
@@ -126,35 +137,89 @@ def _mean_last_axis(a: np.ndarray) -> np.ndarray | float:
     return a.mean(axis=-1) if a.shape[-1] else np.full(a.shape[:-1], np.nan)
 
 
-def _median_last_axis(a: np.ndarray) -> np.ndarray | float:
+def _pooled_median_last_axis(a: np.ndarray) -> np.ndarray | float:
     return np.median(a, axis=-1) if a.shape[-1] else np.full(a.shape[:-1], np.nan)
+
+
+def optimality_gap(values: np.ndarray | Sequence[float], gamma: float = 1.0) -> np.ndarray | float:
+    """rliable's optimality gap over the last axis: ``gamma - mean(min(values, gamma))`` (NaN-free input)."""
+    a = np.asarray(values, dtype=float)
+    if a.shape[-1] == 0:
+        return np.full(a.shape[:-1], np.nan) if a.ndim > 1 else float("nan")
+    return gamma - np.minimum(a, gamma).mean(axis=-1)
+
+
+def _median_of_task_means(a: np.ndarray, sizes: np.ndarray) -> np.ndarray | float:
+    """rliable's median: the median over tasks of per-task means; ``a``'s columns hold the tasks one after another."""
+    starts = np.cumsum(sizes) - sizes
+    means = np.add.reduceat(a, starts, axis=-1) / sizes
+    return np.median(means, axis=-1)
 
 
 _NAMED: dict[str, Callable[[np.ndarray], np.ndarray | float]] = {
     "iqm": _iqm_last_axis,
     "mean": _mean_last_axis,
-    "median": _median_last_axis,
+    "pooled_median": _pooled_median_last_axis,
+    "optimality_gap": optimality_gap,
 }
+#: statistics of the task structure: called with (scores grouped task after task, runs per task)
+_BY_TASK: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray | float]] = {"median": _median_of_task_means}
 
 
-def _resolve(statistic: Statistic) -> tuple[str, Callable[[np.ndarray], np.ndarray | float]]:
-    """Name and last-axis reducer of a statistic given by name or as a callable."""
+def _resolve(statistic: Statistic) -> tuple[str, Callable[[np.ndarray, np.ndarray], np.ndarray | float]]:
+    """Name and reducer ``(scores, sizes) -> statistic`` of a statistic given by name or as a callable.
+
+    ``scores`` (..., n) holds the runs of task after task along the last axis, ``sizes`` the runs per task.
+    """
     if callable(statistic):
-        return getattr(statistic, "__name__", "custom"), statistic
+        function = statistic
+        return getattr(statistic, "__name__", "custom"), lambda a, sizes: function(a)
+    if statistic in _BY_TASK:
+        return statistic, _BY_TASK[statistic]
     if statistic not in _NAMED:
         raise ValueError(f"unknown statistic {statistic!r}; expected one of {STATISTICS} or a callable")
-    return statistic, _NAMED[statistic]
+    reducer = _NAMED[statistic]
+    return statistic, lambda a, sizes: reducer(a)
 
 
-def _clean(per_task: Sequence[np.ndarray] | np.ndarray) -> tuple[list[np.ndarray], list[str]]:
+Scores = Mapping[str, Sequence[float] | np.ndarray] | Sequence[Sequence[float] | np.ndarray] | np.ndarray
+
+
+def task_scores(scores: Scores) -> list[np.ndarray]:
+    """The runs of each task as 1-D float arrays (NaN kept), from one of the three accepted forms.
+
+    * a mapping task -> 1-D scores (in the mapping's order);
+    * a sequence of 1-D arrays, one per task;
+    * a 2-D ``np.ndarray`` in rliable's orientation: **runs × tasks** (column ``m`` = the runs of task ``m``).
+
+    Anything else (a 1-D array, an entry that is not 1-D, an array of 3 or more dimensions) raises ``ValueError``.
+    """
+    if isinstance(scores, np.ndarray):
+        if scores.ndim != 2:
+            raise ValueError(
+                f"a score matrix must be 2-D, runs x tasks (rliable's orientation), got shape {scores.shape}; "
+                "give per-task scores as a list of 1-D arrays or a mapping task -> 1-D array"
+            )
+        return [np.asarray(column, dtype=float) for column in scores.T]
+    entries = list(scores.items()) if isinstance(scores, Mapping) else list(enumerate(scores))
+    tasks = []
+    for task, runs in entries:
+        a = np.asarray(runs, dtype=float)
+        if a.ndim != 1:
+            raise ValueError(
+                f"the scores of task {task!r} must be 1-D (the runs of that task), got shape {a.shape}; "
+                "a 2-D matrix is read as runs x tasks only when passed as one np.ndarray"
+            )
+        tasks.append(a)
+    return tasks
+
+
+def _clean(per_task: Scores) -> tuple[list[np.ndarray], list[str]]:
     """Per task 1-D float arrays without NaN; tasks left without runs are dropped. Returns (tasks, notes)."""
-    if isinstance(per_task, np.ndarray) and per_task.ndim == 1:
-        raise ValueError("per_task must be a sequence of per-task arrays (or a 2-D array tasks x runs), got 1-D")
     tasks: list[np.ndarray] = []
     n_nan = 0
     n_empty = 0
-    for runs in per_task:
-        a = np.asarray(runs, dtype=float).ravel()
+    for a in task_scores(per_task):
         missing = np.isnan(a)
         n_nan += int(missing.sum())
         a = a[~missing]
@@ -170,14 +235,13 @@ def _clean(per_task: Sequence[np.ndarray] | np.ndarray) -> tuple[list[np.ndarray
     return tasks, notes
 
 
-def aggregate(per_task: Sequence[np.ndarray], statistic: Statistic = "iqm") -> float:
-    """The statistic ("iqm", "mean", "median" or a callable) of the scores pooled over tasks (NaN dropped)."""
+def aggregate(per_task: Scores, statistic: Statistic = "iqm") -> float:
+    """The statistic (a name of :data:`STATISTICS` or a callable of the pooled scores) over tasks, NaN dropped."""
     _, reducer = _resolve(statistic)
     tasks, _ = _clean(per_task)
-    pooled = np.concatenate(tasks) if tasks else np.empty(0)
-    if pooled.size == 0:
+    if not tasks:
         return float("nan")
-    return float(reducer(pooled))
+    return float(reducer(np.concatenate(tasks), np.array([t.size for t in tasks])))
 
 
 def derive_seed(seed: int, *keys: str) -> int:
@@ -203,20 +267,30 @@ def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, 
     return float(low), float(high)
 
 
-def _apply_to_resamples(reducer: Callable[[np.ndarray], np.ndarray | float], samples: np.ndarray) -> np.ndarray:
+def _apply_to_resamples(
+    reducer: Callable[[np.ndarray, np.ndarray], np.ndarray | float], samples: np.ndarray, sizes: np.ndarray
+) -> np.ndarray:
     """Reduce each row of ``samples`` (reps, n); callables that only reduce 1-D arrays are applied row by row."""
     reps = samples.shape[0]
     try:
-        out = np.asarray(reducer(samples), dtype=float)
+        out = np.asarray(reducer(samples, sizes), dtype=float)
     except Exception:  # a callable written for 1-D input only; a real error surfaces again row by row
         out = None
     if out is not None and out.shape == (reps,):
         return out
-    return np.array([float(reducer(row)) for row in samples])
+    return np.array([float(reducer(row, sizes)) for row in samples])
+
+
+def _task_order(index: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``index`` (from ``stratified_indices``) with its columns reordered task after task (as the pooled runs)."""
+    if np.all(sizes == sizes[0]):
+        return index  # one draw for all strata: already in task order
+    task_of_run = np.repeat(np.arange(sizes.size), sizes)
+    return index[:, np.argsort(task_of_run[index[0]], kind="stable")]
 
 
 def stratified_bootstrap(
-    per_task: Sequence[np.ndarray],
+    per_task: Scores,
     statistic: Statistic = "iqm",
     *,
     reps: int = 2000,
@@ -225,8 +299,9 @@ def stratified_bootstrap(
 ) -> Interval:
     """Point estimate and stratified-bootstrap percentile interval of ``statistic`` over pooled per-task scores.
 
-    ``statistic`` is "iqm", "mean", "median" or a callable; a callable receives an array of shape ``(reps, n)`` and
-    should reduce the last axis (a callable that only maps a 1-D array to a scalar also works, one call per
+    ``per_task``: see :func:`task_scores` (a 2-D array is runs × tasks).  ``statistic`` is a name of
+    :data:`STATISTICS` or a callable; a callable receives the pooled scores, shape ``(reps, n)``, and should reduce
+    the last axis (a callable that only maps a 1-D array to a scalar also works, one call per
     resample).  If any task has a single run the interval is NaN with note :data:`SINGLE_RUN_NOTE` (resampling
     a single run carries no information about the spread between runs).
     """
@@ -238,18 +313,20 @@ def stratified_bootstrap(
     if not tasks:
         return Interval(float("nan"), float("nan"), float("nan"), 0, 0, "; ".join(["no runs", *notes]))
     pooled = np.concatenate(tasks)
-    point = float(reducer(pooled))
+    point = float(reducer(pooled, sizes))
     if sizes.min() < 2:
         note = "; ".join([SINGLE_RUN_NOTE, *notes])
         return Interval(point, float("nan"), float("nan"), n_runs, len(tasks), note)
     index = stratified_indices(np.random.default_rng(seed), sizes, reps)
-    resampled = _apply_to_resamples(reducer, pooled[index])
+    if not callable(statistic) and statistic in _BY_TASK:
+        index = _task_order(index, sizes)
+    resampled = _apply_to_resamples(reducer, pooled[index], sizes)
     low, high = percentile_interval(resampled, confidence)
     return Interval(point, low, high, n_runs, len(tasks), "; ".join(notes))
 
 
 def interval_table(
-    scores: Mapping[str, Sequence[np.ndarray]],
+    scores: Mapping[str, Scores],
     statistic: Statistic = "iqm",
     *,
     reps: int = 2000,

@@ -9,7 +9,13 @@ method whose point estimate ties the best — equal, or equal as printed — is 
 ``pairwise_table`` is ``plotting.paired.pairwise_matrix`` on final normalized regret.
 
 ``write_table`` writes CSV (long, all numbers), Markdown and LaTeX (booktabs; wide: one row per benchmark, one
-column per method, ``point [low, high]``, best in bold).
+column per method, ``point [low, high] (n=K)``, best in bold). Every cell says how many runs it rests on:
+``n=5`` when every expected seed is there, ``n=4 of 5`` when one is missing (the expected seeds of a benchmark
+are those any method has there, and ``0..num_seeds-1`` if the spec names ``num_seeds``); the CSV has the
+columns ``n_runs`` and ``n_expected``.
+
+With ``statistic = "median"`` a benchmark's cell is the median over its seeds, and the aggregate row rliable's
+median: the median over benchmarks of each benchmark's mean normalized regret (``plotting.stats``).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from plotting.curves import Curves
+from plotting.errors import output_errors
 from plotting.stats import SINGLE_RUN_NOTE, derive_seed, interval_table, stratified_bootstrap
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,7 @@ FINAL_COLUMNS = [
     "low",
     "high",
     "n_runs",
+    "n_expected",
     "best",
     "note",
 ]
@@ -63,6 +71,8 @@ def final_table(
     """
     methods = list(curves.methods if methods is None else methods)
     final = curves.final()
+    # over the seeds of one benchmark (one task) the median is the plain median of the runs
+    per_benchmark = "pooled_median" if statistic == "median" else statistic
     rows = []
     for benchmark in curves.benchmarks:
         on_benchmark = final[final["benchmark"] == benchmark]
@@ -71,7 +81,7 @@ def final_table(
             if values.size == 0:
                 continue
             interval = stratified_bootstrap(
-                [values], statistic, reps=reps, confidence=confidence, seed=derive_seed(seed, benchmark, method)
+                [values], per_benchmark, reps=reps, confidence=confidence, seed=derive_seed(seed, benchmark, method)
             )
             rows.append(
                 {
@@ -84,6 +94,7 @@ def final_table(
                     "low": interval.low,
                     "high": interval.high,
                     "n_runs": interval.n_runs,
+                    "n_expected": len(curves.seeds[benchmark]),
                     "note": interval.note,
                 }
             )
@@ -93,6 +104,7 @@ def final_table(
             table = interval_table(
                 curves.scores(methods, benchmarks), statistic, reps=reps, confidence=confidence, seed=seed
             )
+            expected = sum(len(curves.seeds[benchmark]) for benchmark in benchmarks)
             for row in table.itertuples():
                 note = f"over {len(benchmarks)} benchmark(s)" + (f"; {row.note}" if row.note else "")
                 rows.append(
@@ -106,6 +118,7 @@ def final_table(
                         "low": row.low,
                         "high": row.high,
                         "n_runs": row.n_runs,
+                        "n_expected": expected,
                         "note": note,
                     }
                 )
@@ -157,12 +170,14 @@ def _number(value: float, digits: int = 4) -> str:
 
 
 def _cell(row: pd.Series, digits: int) -> str:
+    """``point [low, high] (n=K)``, ``n=K of E`` when seeds are missing (no interval with a single run)."""
     text = _number(row["point"], digits)
     if math.isfinite(row["low"]) and math.isfinite(row["high"]):
         text += f" [{_number(row['low'], digits)}, {_number(row['high'], digits)}]"
-    elif SINGLE_RUN_NOTE in str(row["note"]):
-        text += " (1 run)"
-    return text
+    n_runs, expected = int(row.get("n_runs", 0)), row.get("n_expected")
+    if expected is not None and int(expected) != n_runs:
+        return text + f" (n={n_runs} of {int(expected)})"
+    return text + f" (n={n_runs})"
 
 
 def _wide(table: pd.DataFrame, digits: int) -> tuple[list[str], list[tuple[str, list[tuple[str, bool]]]]]:
@@ -186,9 +201,14 @@ def _wide(table: pd.DataFrame, digits: int) -> tuple[list[str], list[tuple[str, 
 def _caption(table: pd.DataFrame, confidence: float) -> str:
     statistic = table["statistic"].iloc[0] if len(table) else "iqm"
     name = {"iqm": "IQM", "mean": "mean", "median": "median"}.get(statistic, statistic)
-    text = f"{name} of the best value at the budget over seeds [{confidence:.0%} bootstrap CI]; best per row in bold"
+    text = (
+        f"{name} of the best value at the budget over seeds [{confidence:.0%} bootstrap CI] (n=runs; 'n=4 of 5': a "
+        "seed is missing); best per row in bold"
+    )
+    if statistic == "median":
+        text += "; aggregate: median over benchmarks of the mean normalized regret per benchmark (rliable)"
     if (table["note"].astype(str).str.contains(SINGLE_RUN_NOTE, regex=False)).any():
-        text += f"; (1 run): {SINGLE_RUN_NOTE}"
+        text += f"; n=1: {SINGLE_RUN_NOTE}"
     return text
 
 
@@ -301,19 +321,24 @@ def write_table(
     if kind not in ("final", "pairwise"):
         raise ValueError(f"kind must be 'final' or 'pairwise', got {kind!r}")
     stem = Path(stem)
-    stem.parent.mkdir(parents=True, exist_ok=True)
+    unknown = [fmt for fmt in formats if fmt not in TABLE_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown table format {unknown[0]!r}; known: {', '.join(TABLE_FORMATS)}")
     paths = []
     for fmt in formats:
         path = stem.with_name(f"{stem.name}.{fmt}")
         if fmt == "csv":
-            table.to_csv(path, index=False)
+            text = table.to_csv(index=False)
         elif fmt == "md":
-            text = to_markdown(table, digits=digits, confidence=confidence) if kind == "final" else None
-            path.write_text(text if text is not None else pairwise_markdown(table))
-        elif fmt == "tex":
-            text = to_latex(table, digits=digits, confidence=confidence) if kind == "final" else None
-            path.write_text(text if text is not None else pairwise_latex(table))
+            text = (
+                to_markdown(table, digits=digits, confidence=confidence)
+                if kind == "final"
+                else pairwise_markdown(table)
+            )
         else:
-            raise ValueError(f"unknown table format {fmt!r}; known: {', '.join(TABLE_FORMATS)}")
+            text = to_latex(table, digits=digits, confidence=confidence) if kind == "final" else pairwise_latex(table)
+        with output_errors(path):
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
         paths.append(path)
     return paths

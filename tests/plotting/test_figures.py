@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.image import imread
+from scipy.stats import trim_mean
 
 from plotting import figures as fig
 from plotting.colors import KNOWN_METHODS, OKABE_ITO, method_order, method_styles
 from plotting.load import load
-from plotting.stats import aggregate, stratified_bootstrap
+from plotting.stats import aggregate, derive_seed, stratified_bootstrap
 from tests.plotting.test_load import BENCHMARK, make_store, write_run
 
 REPS = 1000
@@ -68,16 +69,65 @@ def test_curve_bands_agree_with_plotting_stats():
     values[7] = np.nan  # a missing seed
     for statistic in ("iqm", "mean", "median"):
         band = fig.bootstrap_curve(values, statistic, reps=4000, seed=5)
-        expected = [aggregate([values[:, j]], statistic) for j in range(values.shape[1])]
+        # over the seeds of ONE benchmark the curve's median is the median of the runs (pooled_median)
+        reference_statistic = "pooled_median" if statistic == "median" else statistic
+        expected = [aggregate([values[:, j]], reference_statistic) for j in range(values.shape[1])]
         np.testing.assert_allclose(band.point, expected, rtol=1e-12)
         assert np.all(band.low <= band.point + 1e-12) and np.all(band.point <= band.high + 1e-12)
         np.testing.assert_array_equal(band.n, [7] * 5 + [11] * 25)
         for j in (0, 29):  # the same distribution as resampling seeds: close to stratified_bootstrap
-            reference = stratified_bootstrap([values[:, j]], statistic, reps=20000, seed=1)
+            reference = stratified_bootstrap([values[:, j]], reference_statistic, reps=20000, seed=1)
             assert band.low[j] == pytest.approx(reference.low, abs=0.05)
             assert band.high[j] == pytest.approx(reference.high, abs=0.05)
     again = fig.bootstrap_curve(values, "iqm", reps=4000, seed=5)
     np.testing.assert_array_equal(again.low, fig.bootstrap_curve(values, "iqm", reps=4000, seed=5).low)
+
+
+def _independent_band(values, statistic, reps, confidence, seed):
+    """Percentile bootstrap over seeds per time point, written out: resample the rows, reduce, take percentiles.
+
+    The draws are those of ``plotting.resample`` for one stratum (``integers(0, n, (reps, n))``), applied, as
+    ``bootstrap_curve`` documents, to the values of each time point in sorted order (draw i picks the i-th
+    smallest: the same distribution as picking seed i), so the band must equal ``bootstrap_curve``'s up to rounding.
+    """
+    n = values.shape[0]
+    draws = np.random.default_rng(seed).integers(0, n, size=(reps, n))
+    resampled = np.sort(values, axis=0)[draws]  # reps x seeds x times
+    if statistic == "iqm":
+        stats = trim_mean(resampled, 0.25, axis=1)
+    elif statistic == "mean":
+        stats = resampled.mean(axis=1)
+    else:
+        stats = np.median(resampled, axis=1)
+    alpha = 100 * (1 - confidence) / 2
+    return np.percentile(stats, [alpha, 100 - alpha], axis=0)
+
+
+@pytest.mark.parametrize("statistic", ["iqm", "mean", "median"])
+def test_curve_band_level_equals_an_independent_percentile_bootstrap(statistic):
+    values = np.random.default_rng(2).gamma(2.0, 1.0, size=(10, 6))
+    for confidence in (0.95, 0.9):
+        band = fig.bootstrap_curve(values, statistic, reps=2000, confidence=confidence, seed=4)
+        low, high = _independent_band(values, statistic, 2000, confidence, 4)
+        np.testing.assert_allclose(band.low, low, rtol=1e-9)
+        np.testing.assert_allclose(band.high, high, rtol=1e-9)
+
+
+def test_curve_bands_use_the_confidence_they_are_labelled_with(curves):
+    # the spec's confidence reaches the bands, and the figure says which level it shows
+    for confidence in (0.95, 0.9):
+        bands = fig.curve_bands(curves, confidence=confidence, reps=REPS, seed=3)
+        for (benchmark, method), band in bands.items():
+            values = curves.values[benchmark, method]
+            values = values[~np.all(np.isnan(values), axis=1)]
+            column = values.shape[1] - 1  # the budget: every run has a result
+            seed = derive_seed(3, benchmark, method)
+            low, high = _independent_band(values[:, column : column + 1], "iqm", REPS, confidence, seed)
+            assert band.low[column] == pytest.approx(low[0], rel=1e-9)
+            assert band.high[column] == pytest.approx(high[0], rel=1e-9)
+        figure = fig.plot_curves(curves, bands=bands, confidence=confidence)
+        labels = [ax.get_ylabel() for ax in figure.axes if ax.get_ylabel()]
+        assert labels and all(f"{confidence:.0%} CI" in label for label in labels)
 
 
 def test_single_seed_gives_no_band_and_says_so(tmp_path, caplog):
@@ -149,3 +199,68 @@ def test_layout_keeps_fonts_readable():
     layout = fig.Layout(font_size=6.0)
     assert layout.rc()["font.size"] == 8.0 and layout.rc()["xtick.labelsize"] == 8.0
     assert fig._title(BENCHMARK + "-with-a-very-long-name", 1.0, 8.0).count("\n") >= 1
+
+
+def test_final_panels_share_one_x_range_and_zero_width_intervals_show(curves):
+    table = pd.DataFrame(
+        {
+            "method": ["RandomSearch", "ASHA"] * 3,
+            "statistic": ["median"] * 2 + ["iqm"] * 2 + ["mean"] * 2,
+            "point": [0.9, 0.5, 1.0, 0.5, 0.2, 0.5],
+            "low": [0.7, 0.5, 0.6, np.nan, 0.1, 0.5],
+            "high": [1.0, 0.5, 1.0, np.nan, 0.3, 0.5],
+            "n_runs": 3,
+            "n_tasks": 1,
+            "note": "",
+        }
+    )
+    figure = fig.plot_final(curves, table=table)
+    panels = [ax for ax in figure.axes if ax.get_visible() and ax.get_title()]
+    assert len(panels) == 3
+    limits = {ax.get_xlim() for ax in panels}
+    assert len(limits) == 1  # one x range for all panels
+    ((low, high),) = limits
+    assert low < 0.1 and high > 1.0
+    for ax, filled in zip(panels, (1, 0, 1)):
+        diamonds = [line for line in ax.lines if line.get_marker() == "D"]
+        assert len(diamonds) == 1  # the zero-width interval (or the missing one) of ASHA is drawn, not empty
+        assert (diamonds[0].get_markerfacecolor() != "white") == bool(filled)
+        assert diamonds[0].get_xdata()[0] == 0.5
+    assert "zero width" in figure.get_supxlabel()
+
+
+def test_log_curves_label_ticks_near_the_final_values(curves):
+    figure = fig.plot_curves(curves, bands=fig.curve_bands(curves, reps=REPS), yscale="log")
+    for ax in figure.axes:
+        if not ax.get_visible() or not ax.lines:
+            continue
+        low, high = ax.get_ylim()
+        labelled = [t for t in ax.get_yticks() if low <= t <= high]
+        formatter = ax.yaxis.get_major_formatter()
+        assert len(labelled) >= 3 and all(formatter(t) for t in labelled)
+        finals = [line.get_ydata()[-1] for line in ax.lines]
+        # a labelled tick within a factor 1.5 of every curve's final value
+        assert all(min(abs(np.log(t / value)) for t in labelled) < np.log(1.5) for value in finals)
+
+
+def test_timeline_is_legible_at_8_workers():
+    rng = np.random.default_rng(0)
+    rows = []
+    for worker in range(8):
+        time = 0.0
+        for trial in range(worker * 1000, worker * 1000 + 150):
+            epochs = int(rng.integers(1, 4))
+            for epoch in range(epochs):
+                time += 0.01
+                last = epoch == epochs - 1
+                decision = ("stop" if rng.random() < 0.8 else "complete") if last else "continue"
+                rows.append((trial, time, worker, decision, 0.01, epoch + 1))
+    results = pd.DataFrame(rows, columns=["trial_id", "time", "worker", "decision", "runtime", "epoch"])
+    figure = fig.plot_timeline(results)
+    ax = figure.axes[0]
+    (bars,) = [c for c in ax.collections if isinstance(c, fig.PolyCollection)]
+    assert len(bars.get_paths()) == 8 * 150  # one bar per trial stretch: "continue" does not split a bar
+    assert np.all(bars.get_linewidths() == 0)  # no edges to over-plot
+    ticks = [c for c in ax.collections if c is not bars]
+    assert sum(len(c.get_segments()) for c in ticks) == 8 * 150  # one event tick per stopped/completed trial
+    assert len(ax.get_yticks()) == 8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -79,7 +80,8 @@ def write_run(
     files = {}
     for name, frame in ((store.RESULTS_FILE, results), (store.TRIALS_FILE, trials)):
         frame.to_parquet(path / name, index=False)
-        files[name] = {"size": (path / name).stat().st_size, "sha256": "-"}
+        data = (path / name).read_bytes()
+        files[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     metadata = {
         "format_version": store.FORMAT_VERSION,
         "completed": True,
@@ -220,7 +222,8 @@ def test_max_mode_and_metric_column_fallback(tmp_path):
     results = pd.read_parquet(path / store.RESULTS_FILE).drop(columns="best_so_far")
     results.to_parquet(path / store.RESULTS_FILE, index=False)
     metadata = json.loads((path / store.METADATA_FILE).read_text())
-    metadata["files"][store.RESULTS_FILE]["size"] = (path / store.RESULTS_FILE).stat().st_size
+    data = (path / store.RESULTS_FILE).read_bytes()
+    metadata["files"][store.RESULTS_FILE] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     (path / store.METADATA_FILE).write_text(json.dumps(metadata))
     curves = load(root, "hand", points=3, spacing="linear")
     np.testing.assert_array_equal(curves.values["up", "A"][0], [0.2, 0.9, 0.9])

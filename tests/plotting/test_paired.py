@@ -76,6 +76,62 @@ def test_poi_interval():
     assert clearly_better.low == clearly_better.point == clearly_better.high == 1.0
 
 
+def _independent_poi_interval(x_tasks, y_tasks, mode, reps, confidence, seed):
+    """rliable's two-sided stratified bootstrap of P(X > Y), written out with the full S matrix per task.
+
+    Independent draws (a generator of its own), so it agrees with ``poi_interval`` up to Monte Carlo error.
+    """
+    rng = np.random.default_rng(seed)
+    total = np.zeros(reps)
+    for x, y in zip(x_tasks, y_tasks):
+        xr = x[rng.integers(0, x.size, size=(reps, x.size))]
+        yr = y[rng.integers(0, y.size, size=(reps, y.size))]
+        d = yr[:, None, :] - xr[:, :, None] if mode == "min" else xr[:, :, None] - yr[:, None, :]
+        total += np.where(d == 0, 0.5, (d > 0).astype(float)).mean(axis=(1, 2))
+    alpha = 100 * (1 - confidence) / 2
+    return np.percentile(total / len(x_tasks), [alpha, 100 - alpha])
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_poi_interval_resamples_both_methods(mode):
+    # the interval agrees with a two-sided bootstrap; resampling only X's (or only Y's) runs would make it
+    # about 1/sqrt(2) as wide here (both sides spread alike), far outside the tolerance
+    rng = np.random.default_rng(3)
+    x = [rng.normal(0.0, 1.0, size=12) for _ in range(3)]
+    y = [rng.normal(0.3, 1.0, size=12) for _ in range(3)]
+    interval = poi_interval(x, y, mode, reps=20000, seed=0)
+    low, high = _independent_poi_interval(x, y, mode, 20000, 0.95, 7)
+    assert interval.low == pytest.approx(low, abs=0.012)
+    assert interval.high == pytest.approx(high, abs=0.012)
+    assert interval.high - interval.low == pytest.approx(high - low, rel=0.06)
+
+
+def test_poi_interval_is_not_degenerate_when_one_side_is_constant():
+    # X constant, Y spread over both sides of it (and the reverse): only resampling the other side moves P, so
+    # resampling one side only would give a zero-width interval in one of the two cases
+    constant = [np.full(10, 0.5)]
+    spread = [np.linspace(0.0, 1.0, 10)]
+    for x, y in ((constant, spread), (spread, constant)):
+        interval = poi_interval(x, y, "min", reps=5000, seed=1)
+        assert interval.point == pytest.approx(0.5)
+        low, high = _independent_poi_interval(x, y, "min", 5000, 0.95, 2)
+        assert interval.high - interval.low > 0.2
+        assert interval.low == pytest.approx(low, abs=0.05) and interval.high == pytest.approx(high, abs=0.05)
+
+
+def test_poi_takes_rliable_shaped_matrices():
+    rng = np.random.default_rng(8)
+    x, y = rng.normal(size=(10, 4)), rng.normal(0.5, 1.0, size=(10, 4))  # runs x tasks
+    assert probability_of_improvement(x, y, "min") == pytest.approx(
+        probability_of_improvement(list(x.T), list(y.T), "min")
+    )
+    assert dataclasses.astuple(poi_interval(x, y, "min", seed=3)) == dataclasses.astuple(
+        poi_interval(list(x.T), list(y.T), "min", seed=3)
+    )
+    with pytest.raises(ValueError, match="1-D"):
+        probability_of_improvement([x], [y], "min")
+
+
 def test_poi_interval_single_run():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

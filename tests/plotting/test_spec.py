@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from plotting.figure import main
@@ -200,3 +201,99 @@ def test_cli_subprocess(tmp_path):
         completed.stderr
         == f"error: {tmp_path / 'spec.toml'}: [results] tags must be a non-empty list of strings, got 3\n"
     )
+
+
+def _small_spec(tmp_path: Path, stored: Path, output: str = "") -> Path:
+    return _write(
+        tmp_path,
+        f'[results]\ndirs = ["{stored.as_posix()}"]\ntags = ["headline"]\n[aggregation]\nreps = 1000\n'
+        "[grid]\npoints = 10\n[figures]\ncurves = false\nranks = false\nfinal = false\nimprovement = false\n"
+        f'[tables]\npairwise = false\nformats = ["md"]\n{output}',
+    )
+
+
+def test_both_spellings_of_multi_word_flags(tmp_path, capsys, stored):
+    from plotting.figure import build_parser
+
+    spec = _small_spec(tmp_path, stored)
+    for flag in ("--output_dir", "--output-dir"):
+        out_dir = tmp_path / flag.strip("-")
+        assert build_parser().parse_args([str(spec), flag, str(out_dir)]).output_dir == out_dir
+        assert main([str(spec), flag, str(out_dir)]) == 0
+        assert (out_dir / "final_table.md").is_file()
+    assert "--output_dir" in build_parser().format_help()
+    capsys.readouterr()
+
+
+def test_an_output_path_that_cannot_be_written_is_one_line(tmp_path, capsys, stored):
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a directory")
+    spec = _small_spec(tmp_path, stored)
+    cases = {
+        str(a_file): "is an existing file",
+        str(a_file / "below"): "cannot create output directory",
+    }
+    for out_dir, expected in cases.items():
+        assert main([str(spec), "--output_dir", out_dir]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ") and expected in err, err
+    # the output dir exists, but a directory stands where the table file goes
+    blocked = tmp_path / "blocked"
+    (blocked / "final_table.md").mkdir(parents=True)
+    assert main([str(spec), "--output_dir", str(blocked)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"cannot write {blocked / 'final_table.md'}" in err
+
+
+def test_a_full_disk_is_one_line(tmp_path, capsys, stored, monkeypatch):
+    import errno
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+
+    spec = _small_spec(tmp_path, stored)
+    monkeypatch.setattr(Path, "write_text", full)
+    assert main([str(spec), "--output_dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err
+
+
+def test_runs_without_results_are_one_line(tmp_path, capsys):
+    from tests.plotting.test_load import write_run
+
+    root = tmp_path / "results"
+    for method in ("A", "B"):
+        write_run(root, "b", method, 0, [], [], tag="headline")
+    assert main([str(_small_spec(tmp_path, root)), "--output_dir", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "have no results: nothing to plot" in err, err
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.9])
+def test_the_spec_confidence_reaches_the_curve_bands(tmp_path, stored, confidence):
+    # the curves step of a spec computes its bands at the spec's level (checked against an independent percentile
+    # bootstrap), and the drawn figure is labelled with that level
+    from plotting.figure import load_curves
+    from plotting.stats import derive_seed
+    from plotting.steps import spec_steps
+    from tests.plotting.test_figures import _independent_band
+
+    spec = load_spec(
+        _write(
+            tmp_path,
+            f'[results]\ndirs = ["{stored.as_posix()}"]\ntags = ["headline"]\n'
+            f"[aggregation]\nconfidence = {confidence}\nreps = 1000\nseed = 4\n[grid]\npoints = 10\n"
+            "[figures]\nranks = false\nfinal = false\nimprovement = false\n[tables]\nfinal = false\npairwise = false\n"
+            '[output]\nformats = ["png"]\n',
+        )
+    )
+    curves = load_curves(spec, progress=False)
+    (step,) = spec_steps(spec, curves, tmp_path / "out")
+    bands = step.compute()
+    for (benchmark, method), band in bands.items():
+        values = curves.values[benchmark, method]
+        values = values[~np.all(np.isnan(values), axis=1)][:, -1:]
+        low, high = _independent_band(values, "iqm", 1000, confidence, derive_seed(4, benchmark, method))
+        assert band.confidence == confidence
+        assert (band.low[-1], band.high[-1]) == (pytest.approx(low[0], rel=1e-9), pytest.approx(high[0], rel=1e-9))
+    assert [path.name for path in step.draw(bands)] == ["curves.png"]

@@ -60,7 +60,7 @@ def test_markdown_latex_and_csv(curves, tmp_path):
     low = next(line for line in lines if line.startswith("| low"))
     cells = [cell.strip() for cell in low.strip("|").split("|")]
     assert cells[0] == "low (score, min)"
-    assert not cells[1].startswith("**") and cells[2].startswith("**1 [1, 1]**") and cells[3] == cells[2]
+    assert not cells[1].startswith("**") and cells[2] == "**1 [1, 1] (n=3)**" and cells[3] == cells[2]
     high = next(line for line in lines if line.startswith("| high"))
     assert high.split("|")[2].strip().startswith("**0.85 [")
     assert any(line.startswith("| aggregate (normalized regret)") for line in lines)
@@ -68,10 +68,11 @@ def test_markdown_latex_and_csv(curves, tmp_path):
     latex = paths[2].read_text()
     assert r"\toprule" in latex and r"\midrule" in latex and r"\bottomrule" in latex
     assert r"\begin{tabular}{lrrr}" in latex
-    assert r"\textbf{1 [1, 1]}" in latex and r"low (score, min) & " in latex
+    assert r"\textbf{1 [1, 1] (n=3)}" in latex and r"low (score, min) & " in latex
     assert latex.count(r"\textbf{") == table["best"].sum()
     back = pd.read_csv(paths[0])
     assert back["best"].tolist() == table["best"].tolist()
+    assert (back["n_runs"] == back["n_expected"]).all() and set(back["n_expected"]) == {3, 6}
     np.testing.assert_allclose(back["point"], table["point"])
 
 
@@ -84,7 +85,7 @@ def test_latex_escapes_names():
     )  # fmt: skip
     latex = tab.to_latex(table)
     assert r"lcbench\_a\&b (val\_acc, max)" in latex and r"m\_1\%" in latex
-    assert r"\textbf{0.5 [0.4, 0.6]}" in latex
+    assert r"\textbf{0.5 [0.4, 0.6] (n=3)}" in latex
 
 
 def test_pairwise_table(curves, tmp_path):
@@ -109,4 +110,21 @@ def test_single_run_table_has_no_interval(tmp_path):
     table = tab.final_table(load(root, "hand", points=2), reps=REPS)
     assert table["low"].isna().all()
     markdown = tab.to_markdown(table)
-    assert "**1 (1 run)**" in markdown and "single run: no interval" in markdown
+    assert "**1 (n=1)**" in markdown and "n=1: single run: no interval" in markdown
+
+
+def test_cells_show_missing_seeds(tmp_path):
+    # A has seeds 0, 1, 2 on b; B lacks seed 1: its cells say 2 of 3 runs, in Markdown, LaTeX and CSV
+    root = tmp_path / "results"
+    for seed in (0, 1, 2):
+        write_run(root, "b", "A", seed, [1.0, 2.0], [5.0, 2.0 + seed])
+        if seed != 1:
+            write_run(root, "b", "B", seed, [1.0, 2.0], [5.0, 1.0 + seed])
+    table = tab.final_table(load(root, "hand", points=3), reps=REPS)
+    by_key = table.set_index(["benchmark", "method"])
+    assert (by_key.loc[("b", "B"), "n_runs"], by_key.loc[("b", "B"), "n_expected"]) == (2, 3)
+    assert (by_key.loc[("b", "A"), "n_runs"], by_key.loc[("b", "A"), "n_expected"]) == (3, 3)
+    markdown = tab.to_markdown(table)
+    row = next(line for line in markdown.splitlines() if line.startswith("| b "))
+    assert "(n=3)" in row.split("|")[2] and "(n=2 of 3)" in row.split("|")[3]
+    assert "(n=2 of 3)" in tab.to_latex(table)
