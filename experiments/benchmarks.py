@@ -12,13 +12,14 @@ gives ``--max_wallclock_time`` or another stop criterion).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from blackbox_repository import BlackboxBase, BlackboxRepository
 from blackbox_repository.converters.lcbench import DATASET_NAMES as LCBENCH_DATASETS
-from blackbox_repository.repository import YAHPO_PREFIX
+from blackbox_repository.repository import NAME_FAMILIES, YAHPO_PREFIX, summarize_names
 from blackbox_repository.surrogate import SURROGATES, SurrogateBlackbox
 from experiments.errors import ExperimentError
 
@@ -191,9 +192,22 @@ def get_benchmark(name: str, repository: BlackboxRepository | None = None) -> Be
             blackbox=name, n_workers=n_workers, max_wallclock_time=budget, description=f"YAHPO Gym {scenario} surrogate"
         )
     repository = repository or BlackboxRepository()
-    if name in repository.list():
+    known = repository.list()
+    if name in known:
         return BenchmarkDefinition(blackbox=name, description=f"blackbox {name!r} with default settings")
+    names = sorted(set(BENCHMARKS) | set(known))
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
     raise ExperimentError(
-        f"unknown benchmark {name!r}; available: {', '.join(available_benchmarks(repository)) or 'none'}, "
-        f"and YAHPO Gym surrogates as {YAHPO_PREFIX}<scenario>-<instance> (e.g. yahpo-lcbench-3945)"
+        f"unknown benchmark {name!r}; {hint}available: {benchmark_summary(names)}, "
+        f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym, e.g. yahpo-lcbench-3945)"
     )
+
+
+#: families listed as one entry each in the unknown-benchmark error
+FAMILY_PATTERNS = (("lcbench-<dataset>-restricted", "lcbench-", "-restricted"), *NAME_FAMILIES)
+
+
+def benchmark_summary(names: list[str]) -> str:
+    """A short listing of benchmark ``names``: families as ``pattern (count)``, other names one by one."""
+    return summarize_names(names, FAMILY_PATTERNS)

@@ -7,8 +7,15 @@ Command line (``python -m experiments.run --help``)::
 Every (method, seed) pair is one simulated run, stored by ``experiments.store``. Re-running a command
 skips the runs that are already complete, so an interrupted experiment resumes where it stopped.
 Seeds are paired across methods (``experiments.seeds``). Two clocks are reported separately:
-simulated time (the replayed experiment) and decision time (real seconds spent inside the method).
-From Python, call ``run_experiment``.
+simulated time (the replayed experiment) and decision time (CPU seconds spent inside the method,
+``time.thread_time``, so machine load does not inflate it). From Python, call ``run_experiment``.
+
+Safe to run concurrently: the settings shared by a method's seeds are recorded under the tag before any
+seed runs (other settings under the same tag are refused), each run is computed under a lock on its
+directory (a run in progress elsewhere is skipped and waited for at the end, never computed twice), and a
+run skipped as complete is verified against the SHA-256 in its metadata. SIGTERM (what SLURM sends) is
+handled like Ctrl-C: the completed runs are kept, the workers of ``--jobs`` stop with the parent (also when
+the parent is killed), exit code 143 (130 for Ctrl-C).
 """
 
 from __future__ import annotations
@@ -17,33 +24,31 @@ import argparse
 import dataclasses
 import datetime
 import difflib
-import importlib.metadata
 import logging
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from tqdm import tqdm
 
 from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from blackbox_repository.storage import read_metadata as read_blackbox_metadata
-from experiments import store
+from experiments import store, store_format, workers
 from experiments.benchmarks import BenchmarkDefinition, get_benchmark
 from experiments.errors import ExperimentError
 from experiments.seeds import RunSeeds, derive_seeds
 from methods import REGISTRY, Scheduler, is_method, method_listing, resolve_method
 from searchspace import SearchSpaceError
-from simulator import SimulationError, StopCriteria, simulate
+from simulator import SimulationError, SimulationResult, StopCriteria, simulate
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +92,10 @@ class ExperimentSummary:
         return len(self.records) - self.num_skipped
 
     def table(self) -> pd.DataFrame:
-        """Per method: seeds, final best metric (median, 25% and 75% quantiles), mean clocks per run."""
+        """Per method: seeds, final best metric (median, 25% and 75% quantiles), mean clocks per run
+        (``decision_cpu_mean``: CPU seconds the method spent deciding)."""
+        import pandas as pd  # not at the top: the command line does not need pandas
+
         rows = []
         for method in dict.fromkeys(record.method for record in self.records):
             records = [record.metadata for record in self.records if record.method == method]
@@ -102,7 +110,9 @@ class ExperimentSummary:
                     "best_q25": float(q25),
                     "best_q75": float(q75),
                     "simulated_time_mean": float(np.mean([m["simulated_time_seconds"] for m in records])),
-                    "decision_time_mean": float(np.mean([m["decision_time_seconds"] for m in records])),
+                    "decision_cpu_mean": float(
+                        np.mean([_float(store_format.decision_cpu_seconds(m)) for m in records])
+                    ),
                 }
             )
         return pd.DataFrame(rows)
@@ -120,7 +130,7 @@ class ExperimentSummary:
             "seeds",
             f"final best {d.metric}: median [25%, 75%]",
             "simulated time per run (s, mean)",
-            "decision time per run (real s, mean)",
+            "decision CPU time per run (s, mean)",
         ]
         body = [
             [
@@ -128,7 +138,7 @@ class ExperimentSummary:
                 str(row.seeds),
                 f"{row.best_median:.4g} [{row.best_q25:.4g}, {row.best_q75:.4g}]",
                 f"{row.simulated_time_mean:.4g}",
-                f"{row.decision_time_mean:.3g}",
+                f"{row.decision_cpu_mean:.3g}",
             ]
             for row in self.table().itertuples()
         ]
@@ -184,20 +194,22 @@ def run_experiment(
     cache_dir: Path | str | None = None,
     progress: bool | None = False,
     command_line: Sequence[str] | None = None,
+    restrict_configurations: bool = False,
 ) -> ExperimentSummary:
     """Run every method for seeds ``start_seed .. start_seed + num_seeds - 1``; skip complete runs.
 
     ``n_workers`` and ``max_wallclock_time`` default to the benchmark definition's; the other stop
     criteria are off unless given. ``jobs`` runs that many (method, seed) pairs in parallel processes.
     ``cache_dir`` is the blackbox cache (default: ``$HPO_BLACKBOX_CACHE`` or the user cache);
-    ``progress`` shows a progress bar (None: only on a terminal). Argument errors name the CLI flag.
+    ``progress`` shows a progress bar (None: only on a terminal). ``restrict_configurations`` restricts every
+    method to the benchmark's tabulated configurations (part of the settings). Argument errors name the CLI flag.
     """
     arguments = {name: value for name, value in locals().items() if name != "command_line"}
     methods = _check_methods(methods)
     _check_arguments(arguments)
 
     repository = BlackboxRepository(cache_dir)
-    definition, blackbox = load_benchmark(benchmark, repository)
+    definition, blackbox = load_benchmark(benchmark, repository, restrict_configurations=restrict_configurations)
     store.check_name("benchmark name", benchmark)
     stop = StopCriteria(
         max_wallclock_time=max_wallclock_time if max_wallclock_time is not None else definition.max_wallclock_time,
@@ -228,9 +240,12 @@ def run_experiment(
     )
     results_dir = Path(results_dir)
     seeds = range(start_seed, start_seed + num_seeds)
+    for method in methods:  # before any seed runs: one set of settings per method and tag
+        method_dir = store.run_dir(results_dir, experiment_tag, benchmark, method, start_seed).parent
+        store.claim_settings(method_dir, _shared_settings(context, method))
     records, tasks = _plan(context, results_dir, methods, seeds)
-    for task, metadata in _execute(context, tasks, blackbox, jobs, progress):
-        records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, False, metadata)
+    for task, metadata, skipped in _execute(context, tasks, blackbox, jobs, progress):
+        records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, skipped, metadata)
     ordered = [records[m, s] for m in methods for s in seeds]
     return ExperimentSummary(benchmark, definition, experiment_tag, results_dir, ordered)
 
@@ -269,6 +284,7 @@ def _plan(
                 tasks.append(task)
                 continue
             _check_same_settings(task, metadata, _settings(context, task))
+            store_format.verify_run(task.path, metadata)  # a corrupt table is an error naming its command
             records[method, seed] = RunRecord(method, seed, task.path, True, metadata)
     if records:
         logger.info(
@@ -281,12 +297,20 @@ def _plan(
 
 
 def load_benchmark(
-    name: str, repository: BlackboxRepository | None = None
+    name: str, repository: BlackboxRepository | None = None, *, restrict_configurations: bool = False
 ) -> tuple[BenchmarkDefinition, BlackboxBase]:
     """The benchmark's definition (resolved against its blackbox) and the blackbox to simulate
-    (checksums verified; wrapped in its surrogate if the definition names one)."""
+    (checksums verified; wrapped in its surrogate if the definition names one).
+
+    ``restrict_configurations`` restricts methods to the tabulated configurations whatever the definition
+    says; the table is then replayed as it is (a definition's surrogate is not needed and not used).
+    """
     repository = repository or BlackboxRepository()
     definition = get_benchmark(name, repository)
+    if restrict_configurations and not definition.restrict_configurations:
+        if definition.surrogate is not None:
+            logger.info("%s: restricted to its tabulated configurations, replayed without its surrogate", name)
+        definition = dataclasses.replace(definition, surrogate=None, surrogate_kwargs={}, restrict_configurations=True)
     blackbox = definition.open(repository)
     return definition.resolve(blackbox), blackbox
 
@@ -298,8 +322,8 @@ def build_method(name: str, blackbox: BlackboxBase, definition: BenchmarkDefinit
     if definition.restrict_configurations:
         if not spec.supports_restrict_configurations:
             raise ExperimentError(
-                f"method {name!r} ({spec.describe()}) cannot be restricted to tabulated configurations; use a "
-                "benchmark definition with a surrogate instead"
+                f"method {name!r} ({spec.describe()}) cannot be restricted to tabulated configurations; drop "
+                "--restrict_configurations or use a benchmark definition with a surrogate instead"
             )
         options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
     return spec(
@@ -335,35 +359,59 @@ def show_schedule(
 
 def _execute(
     context: _Context, tasks: list[_Task], blackbox: BlackboxBase, jobs: int, progress: bool | None
-) -> list[tuple[_Task, dict[str, Any]]]:
-    """Run ``tasks`` (in this process if ``jobs == 1``); returns (task, metadata) in task order."""
-    done: dict[int, dict[str, Any]] = {}
-    bar = tqdm(total=len(tasks), unit="run", desc="runs", disable=None if progress is None else not progress)
+) -> list[tuple[_Task, dict[str, Any], bool]]:
+    """Run ``tasks`` (in this process if ``jobs == 1``); returns (task, metadata, skipped) in task order.
+
+    A run locked by another process is put off and waited for once the others are done (``skipped`` if that
+    process completed it meanwhile).
+    """
+    done: dict[int, tuple[dict[str, Any], bool]] = {}
+    bar = workers.progress_bar(len(tasks), progress)
     try:
         if jobs == 1 or len(tasks) <= 1:
+            busy = []
             for i, task in enumerate(tasks):
-                done[i] = _run_task(context, task, blackbox)
+                outcome = _run_task(context, task, blackbox, block=False)
+                if outcome is None:
+                    busy.append(i)
+                    continue
+                done[i] = outcome
+                bar.update()
+            for i in busy:
+                done[i] = _run_task(context, tasks[i], blackbox, block=True)  # type: ignore[assignment]
                 bar.update()
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-                futures = {pool.submit(_run_task, context, task): i for i, task in enumerate(tasks)}
-                try:
-                    for future in as_completed(futures):
-                        done[futures[future]] = future.result()
-                        bar.update()
-                except BaseException:
-                    pool.shutdown(wait=True, cancel_futures=True)  # runs already going finish and are stored
-                    raise
+            workers.execute_in_pool(_run_task, context, tasks, jobs, done, bar)
     finally:
         bar.close()
-    return [(task, done[i]) for i, task in enumerate(tasks)]
+        store.sync_directories(task.path for task in tasks)  # the runs' file names, durable once per command
+    return [(task, *done[i]) for i, task in enumerate(tasks)]
 
 
 _BLACKBOXES: dict[tuple[Path, str], BlackboxBase] = {}
 
 
-def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = None) -> dict[str, Any]:
-    """Simulate one (method, seed) run and store it; returns its metadata."""
+def _run_task(
+    context: _Context, task: _Task, blackbox: BlackboxBase | None = None, *, block: bool = True
+) -> tuple[dict[str, Any], bool] | None:
+    """Simulate one (method, seed) run under its lock and store it; returns (metadata, skipped), where
+    ``skipped`` means another process completed it meanwhile, or None if it is locked and not ``block``."""
+    lock = store.lock_run(task.path, block=block)
+    if lock is None:
+        return None
+    try:
+        metadata = store.read_complete_metadata(task.path)
+        if metadata is not None:  # completed by another process while we waited
+            _check_same_settings(task, metadata, _settings(context, task))
+            return metadata, True
+        result, metadata = _simulate(context, task, blackbox)
+        return _store(context, task, result, metadata), False
+    finally:
+        lock.release()
+
+
+def _simulate(context: _Context, task: _Task, blackbox: BlackboxBase | None) -> tuple[SimulationResult, dict[str, Any]]:
+    """Simulate one run: its ``SimulationResult`` and its metadata (before storing)."""
     definition = context.definition
     if blackbox is None:  # in a worker process: load once per process
         key = (context.cache_dir, context.benchmark)
@@ -403,7 +451,7 @@ def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = No
         "mode": definition.mode,
         "final_best": float(best[-1]) if len(best) else None,
         "simulated_time_seconds": result.simulated_time,
-        "decision_time_seconds": result.decision_seconds,
+        "decision_cpu_seconds": result.decision_seconds,
         "num_decisions": result.num_decisions,
         "num_results": result.num_results,
         "num_trials": result.num_trials,
@@ -413,12 +461,17 @@ def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = No
         "finished_at": _now(),
         "real_time_seconds": time.perf_counter() - started,
     }
-    metadata = store.write_run(task.path, result, definition.metric, metadata)
+    return result, metadata
+
+
+def _store(context: _Context, task: _Task, result: SimulationResult, metadata: dict[str, Any]) -> dict[str, Any]:
+    """Store a simulated run; returns the complete metadata."""
+    metadata = store.write_run(task.path, result, context.definition.metric, metadata)
     logger.info(
-        "%s seed %d: best %s %.6g after %.4g simulated s (%.3g s deciding), %s",
+        "%s seed %d: best %s %.6g after %.4g simulated s (%.3g CPU s deciding), %s",
         task.method,
         task.seed,
-        definition.metric,
+        context.definition.metric,
         _float(metadata["final_best"]),
         result.simulated_time,
         result.decision_seconds,
@@ -429,6 +482,14 @@ def _run_task(context: _Context, task: _Task, blackbox: BlackboxBase | None = No
 
 def _settings(context: _Context, task: _Task) -> dict[str, Any]:
     """Everything that determines a run's results; a stored run must match it to be reused."""
+    return {
+        **_shared_settings(context, task.method),
+        **store.to_json({"seed": task.seed, **dataclasses.asdict(task.seeds)}),
+    }
+
+
+def _shared_settings(context: _Context, method: str) -> dict[str, Any]:
+    """The settings every seed of ``method`` shares (recorded once per method under a tag)."""
     definition = context.definition
     return store.to_json(
         {
@@ -444,23 +505,14 @@ def _settings(context: _Context, task: _Task) -> dict[str, Any]:
             "n_workers": context.n_workers,
             "stop": dataclasses.asdict(context.stop),
             "decision_overhead": context.decision_overhead,
-            "method": task.method,
-            "seed": task.seed,
+            "method": method,
             "master_random_seed": context.master_random_seed,
-            **dataclasses.asdict(task.seeds),
         }
     )
 
 
 def _check_same_settings(task: _Task, metadata: Mapping[str, Any], settings: dict[str, Any]) -> None:
-    stored = metadata.get("settings") or {}
-    differing = sorted(key for key in set(settings) | set(stored) if settings.get(key) != stored.get(key))
-    if differing:
-        details = ", ".join(f"{key}: stored {stored.get(key)!r}, now {settings.get(key)!r}" for key in differing)
-        raise ExperimentError(
-            f"{task.path} holds a run with other settings ({details}); use another --experiment_tag "
-            "or delete that directory"
-        )
+    store.check_same_settings(task.path, "a run", metadata.get("settings") or {}, settings)
 
 
 def _benchmark_files(repository: BlackboxRepository, name: str) -> dict[str, str]:
@@ -472,6 +524,8 @@ def _benchmark_files(repository: BlackboxRepository, name: str) -> dict[str, str
 
 
 def _environment() -> dict[str, Any]:
+    import importlib.metadata  # not at the top: only needed once a run is computed
+
     versions: dict[str, str | None] = {"python": platform.python_version()}
     for package in VERSION_PACKAGES:
         try:
@@ -482,6 +536,8 @@ def _environment() -> dict[str, Any]:
 
 
 def _git_state() -> dict[str, Any]:
+    import subprocess
+
     def git(*args: str) -> str | None:
         try:
             completed = subprocess.run(
@@ -562,7 +618,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.run",
         allow_abbrev=False,
         description="Simulate HPO methods on a tabulated benchmark for paired seeds; results go to "
-        "<results_dir>/<experiment_tag>/<benchmark>/<method>/seed-<n>/. Completed runs are skipped.",
+        "<results_dir>/<experiment_tag>/<benchmark>/<method>/seed-<n>/. Completed runs are skipped. Every "
+        "multi-word flag also accepts dashes (--num-seeds for --num_seeds).",
     )
     parser.add_argument("--benchmark", default=DEFAULT_BENCHMARK, help=f"benchmark name (default: {DEFAULT_BENCHMARK})")
     parser.add_argument(
@@ -617,7 +674,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel processes (default: 1)")
     parser.add_argument(
-        "--show-schedule",
+        "--restrict_configurations",
+        action="store_true",
+        help="methods propose only the benchmark's tabulated configurations (the table is replayed without a "
+        "surrogate); part of the run's settings",
+    )
+    parser.add_argument(
+        "--show_schedule",
         action="store_true",
         help="print each method's rung levels/brackets for the benchmark and exit",
     )
@@ -629,11 +692,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit code (2 for user errors, printed as one ``error:`` line)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_underscored(argv))
     except _UsageError as error:
         return _fail(f"{error} (see --help)")
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    previous = workers.handle_sigterm()
     try:
         if args.show_schedule:
             print(show_schedule(args.benchmark, args.method))
@@ -655,18 +719,34 @@ def main(argv: Sequence[str] | None = None) -> int:
             jobs=args.jobs,
             progress=None,
             command_line=["python", "-m", "experiments.run", *argv],
+            restrict_configurations=args.restrict_configurations,
         )
-    except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError) as error:
+    except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError, OSError) as error:
         return _fail(str(error))
-    except KeyboardInterrupt:
-        print("interrupted; completed runs are stored, run the same command again to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interrupt:
+        terminated = isinstance(interrupt, workers.Terminated)
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"{what}; completed runs are stored, run the same command again to resume", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        workers.restore_sigterm(previous)
     try:
         print(summary.format(), flush=True)
     except BrokenPipeError:  # e.g. piped into `head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
     return 0
+
+
+def _underscored(argv: Sequence[str]) -> list[str]:
+    """``argv`` with the dash spelling of multi-word flags (``--num-seeds``) turned into the documented one."""
+    out = []
+    for arg in argv:
+        if arg.startswith("--") and len(arg) > 2:
+            name, equals, value = arg[2:].partition("=")
+            arg = "--" + name.replace("-", "_") + equals + value
+        out.append(arg)
+    return out
 
 
 def _fail(message: str) -> int:

@@ -1,7 +1,9 @@
 """Where stored runs are read from: a local results directory or an fsspec URL (``s3://bucket/prefix``).
 
 A source lists the run directories of a tag (``RunCandidate``) and reads one run (``LoadedRun``): its
-``metadata.json``, checked as ``experiments.store_format.metadata_complete`` says, and of ``results.parquet``
+``metadata.json``, checked as ``experiments.store_format.metadata_complete`` says (locally also the SHA-256 of
+both tables, ``store_format.verify_run``: a corrupt table is a ``LoadError`` naming it and the command that
+recomputes it), and of ``results.parquet``
 only the columns ``time`` and ``best_so_far``, kept where the best-so-far changes. ``read_all`` reads many
 runs in threads.
 """
@@ -98,6 +100,10 @@ class LocalSource:
         if not store_format.metadata_complete(metadata, sizes):
             return LoadedRun(candidate, None, reason="metadata.json not complete or data files differ from it")
         try:
+            store_format.verify_run(candidate.path, metadata)  # cheap unless a file changed since its last check
+        except store_format.CorruptRunError as error:
+            raise LoadError(str(error)) from None
+        try:
             with open(os.path.join(candidate.path, store_format.RESULTS_FILE), "rb") as file:
                 data = file.read()
         except OSError as error:
@@ -172,6 +178,10 @@ class RemoteSource:
             data = self.fs.cat_file(f"{candidate.path}/{store_format.RESULTS_FILE}")
         except OSError as error:
             return LoadedRun(candidate, None, reason=f"{store_format.RESULTS_FILE} unreadable: {one_line(error)}")
+        try:
+            store_format.verify_bytes(candidate.path, store_format.RESULTS_FILE, data, metadata)
+        except store_format.CorruptRunError as error:
+            raise LoadError(str(error)) from None
         return _read_table(candidate, metadata, data)
 
 

@@ -22,8 +22,9 @@ class SimulationResult:
     (results × objectives). Per trial (indexed by trial id): ``trial_configs`` (one row per trial, one
     column per hyperparameter), ``trial_seed_indices``, ``trial_status``, ``trial_epochs`` (last epoch run),
     ``trial_checkpoint_from`` (the trial whose checkpoint it started from, -1 if none).
-    ``simulated_time`` is the simulated end of the experiment; ``decision_seconds`` the real time
-    the method spent deciding (a separate clock, never part of simulated time).
+    ``simulated_time`` is the simulated end of the experiment; ``decision_seconds`` the CPU time
+    (``time.thread_time`` of the simulating thread) the method spent deciding: a separate clock, never part of
+    simulated time, and not inflated by machine load.
     """
 
     blackbox: BlackboxBase

@@ -7,8 +7,9 @@ among the seeds that have data for its configuration (NASBench-201 lacks some ru
 
 The scheduler is consulted only at the epochs it asked for (``report_at``): the epochs in between
 run as one segment, one event in the queue, and are recorded with their simulated times. A paused
-trial keeps its checkpoint and, when resumed, runs only its remaining epochs. The scheduler's real
-compute time is measured and reported, never added to simulated time (a fixed ``decision_overhead``
+trial keeps its checkpoint and, when resumed, runs only its remaining epochs. The scheduler's compute
+time is measured as CPU time of the simulating thread (``time.thread_time``: machine load and sleeping do not
+inflate it) and reported, never added to simulated time (a fixed ``decision_overhead``
 in simulated seconds can be charged to every start or resume).
 
 A new trial may start from the checkpoint of another trial (``Suggestion.start(...,
@@ -266,9 +267,9 @@ class _Simulation:
         while idle:
             new_id = len(self.seed_indices)
             may_start = max_trials is None or new_id < max_trials
-            started = real_time.perf_counter()
+            started = real_time.thread_time()
             suggestion = scheduler.suggest(new_id if may_start else None)
-            self.decision_seconds += real_time.perf_counter() - started
+            self.decision_seconds += real_time.thread_time() - started
             self.num_decisions += 1
             if suggestion is None:
                 return
@@ -420,7 +421,7 @@ class _Simulation:
         self.running[worker] = None
         self.epoch_done[trial] = last
         scheduler = self.scheduler
-        started = real_time.perf_counter()
+        started = real_time.thread_time()
         if segment.failed:
             scheduler.on_error(trial, last)
             outcome = FAIL
@@ -430,7 +431,7 @@ class _Simulation:
         else:
             decision = scheduler.on_report(trial, last, self._metrics(trial, last))
             outcome = _ACTION_CODE[decision.action]
-        self.decision_seconds += real_time.perf_counter() - started
+        self.decision_seconds += real_time.thread_time() - started
         self.num_decisions += 1
         self._record(segment, outcome, math.inf)
         if outcome == CONTINUE:

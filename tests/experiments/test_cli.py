@@ -15,8 +15,10 @@ import pytest
 
 from blackbox_repository import BlackboxRepository
 from experiments import BENCHMARKS, BenchmarkDefinition, available_benchmarks, load_results, read_run, run_dir
+from experiments.benchmarks import benchmark_summary
 from experiments.run import main, run_experiment
 from experiments.store import METADATA_FILE, RESULTS_FILE, TRIALS_FILE
+from experiments.store_format import LOCK_FILE, VERIFIED_FILE
 from methods import REGISTRY, method_listing
 from tests.experiments.helpers import REPO_ROOT, TOY, TOY_ARGS, subprocess_env
 
@@ -177,7 +179,7 @@ def test_summary_table(tmp_path, capsys):
     assert code == 0
     lines = out.strip().splitlines()
     assert "final best error: median [25%, 75%]" in lines[2]
-    assert "simulated time" in lines[2] and "decision time" in lines[2] and "real s" in lines[2]
+    assert "simulated time" in lines[2] and "decision CPU time" in lines[2]
     listing = load_results(tmp_path)
     for method, line in zip(["ASHA", "RandomSearch"], lines[3:]):
         cells = line.split()
@@ -221,13 +223,17 @@ def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
     assert set(rows) == {"ASHA", "RandomSearch"} and all(cells[1] == "2" for cells in rows.values())
     root = tmp_path / "default" / "sklearn-mlp-digits"
     assert sorted(p.relative_to(root).as_posix() for p in root.glob("*/*")) == [
+        "ASHA/.settings.json",
         "ASHA/seed-0",
         "ASHA/seed-1",
+        "RandomSearch/.settings.json",
         "RandomSearch/seed-0",
         "RandomSearch/seed-1",
     ]
-    for path in root.glob("*/*"):
-        assert sorted(p.name for p in path.iterdir()) == [METADATA_FILE, RESULTS_FILE, TRIALS_FILE]
+    for path in root.glob("*/seed-*"):
+        assert sorted(p.name for p in path.iterdir()) == [
+            LOCK_FILE, VERIFIED_FILE, METADATA_FILE, RESULTS_FILE, TRIALS_FILE
+        ]
         meta = json.loads((path / METADATA_FILE).read_text())
         assert meta["completed"] and 0 <= meta["final_best"] < 0.1
         budget = BENCHMARKS["sklearn-mlp-digits"].max_wallclock_time
@@ -267,7 +273,7 @@ def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
 )
 def test_user_errors_are_one_line(tmp_path, capsys, argv, message):
     code, out, err = cli(capsys, *TOY_ARGS, "--results_dir", str(tmp_path / "res"), *argv)
-    message = message.format(benchmarks=", ".join(available_benchmarks()), methods=method_listing())
+    message = message.format(benchmarks=benchmark_summary(available_benchmarks()), methods=method_listing())
     assert code == 2
     assert err.startswith("error: ") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err

@@ -8,7 +8,7 @@ import pytest
 
 from blackbox_repository import BlackboxRepository
 from experiments import BENCHMARKS, BenchmarkDefinition, ExperimentError, derive_seeds, get_benchmark, run_seed
-from experiments.benchmarks import SKLEARN_MLP_DIGITS_MAX_WALLCLOCK_TIME, available_benchmarks
+from experiments.benchmarks import SKLEARN_MLP_DIGITS_MAX_WALLCLOCK_TIME, available_benchmarks, benchmark_summary
 from tests.experiments.helpers import TOY, make_toy_blackbox
 
 
@@ -69,3 +69,22 @@ def test_unknown_benchmark_lists_names():
 def test_resolve_checks_against_the_blackbox(definition, message):
     with pytest.raises(ExperimentError, match=message):
         definition.resolve(make_toy_blackbox())
+
+
+def test_unknown_benchmark_suggests_close_names_and_lists_families_briefly():
+    with pytest.raises(ExperimentError) as error:
+        get_benchmark("nas201-cifar1O")
+    message = str(error.value)
+    assert message.startswith(
+        "unknown benchmark 'nas201-cifar1O'; did you mean 'nas201-cifar10' or 'nas201-cifar100'? available: "
+    )
+    assert "lcbench-<dataset> (35)" in message and "lcbench-<dataset>-restricted (35)" in message
+    assert "nas201-<dataset> (3)" in message and "fcnet-<dataset> (4)" in message
+    assert "yahpo-<scenario>-<instance>" in message and "lcbench-Fashion-MNIST" not in message
+    assert len(message) < 400 and "\n" not in message
+
+
+def test_benchmark_summary_lists_other_names_up_to_a_limit():
+    names = [f"mine-{i:02d}" for i in range(15)] + ["nas201-cifar10"]
+    summary = benchmark_summary(names)
+    assert summary == ", ".join([f"mine-{i:02d}" for i in range(12)] + ["... 3 more", "nas201-cifar10"])

@@ -9,6 +9,7 @@ import pytest
 from experiments import ExperimentError, load_results, read_run, run_dir
 from experiments.run import run_experiment
 from experiments.store import METADATA_FILE, RESULTS_FILE, TRIALS_FILE, read_complete_metadata
+from experiments.store_format import LOCK_FILE, VERIFIED_FILE
 from tests.experiments.helpers import TOY
 
 
@@ -21,7 +22,8 @@ def stored(tmp_path):
 def test_layout_and_contents(stored):
     path = run_dir(stored, "default", TOY, "ASHA", 1)
     assert path == stored / "default" / TOY / "ASHA" / "seed-1"
-    assert sorted(p.name for p in path.iterdir()) == [METADATA_FILE, RESULTS_FILE, TRIALS_FILE]
+    files = [LOCK_FILE, VERIFIED_FILE, METADATA_FILE, RESULTS_FILE, TRIALS_FILE]
+    assert sorted(p.name for p in path.iterdir()) == files
     run = read_run(path)
     expected = ["trial_id", "a", "b", "seed", "epoch", "time", "worker", "decision", "error", "runtime"]
     assert list(run.results.columns) == [*expected, "elapsed_time", "best_so_far"]
@@ -33,7 +35,7 @@ def test_layout_and_contents(stored):
     assert meta["final_best"] == run.results["best_so_far"].iloc[-1]
     assert meta["num_results"] == len(run.results) and meta["num_trials"] == len(run.trials)
     assert meta["simulated_time_seconds"] == pytest.approx(30.0)
-    assert meta["decision_time_seconds"] > 0
+    assert meta["decision_cpu_seconds"] > 0 and "decision_time_seconds" not in meta
     assert (meta["run_seed"], meta["seed"], meta["master_random_seed"]) == (1, 1, 0)
     assert "rung levels: [1, 3]" in meta["schedule_description"]
     assert set(meta["versions"]) >= {"python", "numpy", "pandas", "pyarrow", "scikit-learn"}

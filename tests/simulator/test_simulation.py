@@ -89,19 +89,31 @@ def test_results_use_the_tabulated_values_and_runtimes():
     assert result.stop_reason == "method has no more work" and result.simulated_time == 30.0
 
 
-class SlowScheduler(Scheduler):
-    """Wraps a scheduler and burns real time in every call: simulated results must not change."""
+def busy(seconds: float) -> None:
+    """Burn ``seconds`` of this thread's CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
 
-    def __init__(self, inner: Scheduler) -> None:
+
+class SlowScheduler(Scheduler):
+    """Wraps a scheduler and spends time in every call (``burn``: busy CPU by default, or ``time.sleep``):
+    simulated results must not change."""
+
+    def __init__(self, inner: Scheduler, burn=busy) -> None:
         self.inner = inner
+        self.burn = burn
+        self.calls = 0
         self._set_problem(inner.space, inner.metric, inner.mode, inner.max_t, inner.seed)
 
     def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
-        time.sleep(0.0005)
+        self.calls += 1
+        self.burn(0.0005)
         return self.inner.suggest(new_trial_id)
 
     def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        time.sleep(0.0005)
+        self.calls += 1
+        self.burn(0.0005)
         return self.inner.on_report(trial_id, epoch, metrics)
 
 
@@ -120,17 +132,51 @@ def test_same_seed_same_result_bit_for_bit(random_table):
     assert not frame(5)["seed"].equals(frame(6)["seed"])  # the benchmark seed is drawn from the run's RNG
 
 
+def test_decision_clock_is_the_methods_cpu_time(random_table):
+    """Sleeping (waiting, as on a loaded machine) adds no decision time; computing does."""
+    sleeping = SlowScheduler(ASHA(random_table.space, metric="error", max_t=27, seed=4), burn=time.sleep)
+    computing = SlowScheduler(ASHA(random_table.space, metric="error", max_t=27, seed=4))
+    slept = run(random_table, sleeping, max_results=300)
+    computed = run(random_table, computing, max_results=300)
+    assert sleeping.calls == computing.calls > 100
+    assert computed.decision_seconds >= 0.9 * 0.0005 * computing.calls
+    assert slept.decision_seconds < 0.2 * 0.0005 * sleeping.calls  # ~0.4 s of sleep, ~nothing on the clock
+
+
+class PauseThenResume(Scheduler):
+    """One worker, max_t=3: trial 0 reports at 1 (continue to 2), pauses at 2; trial 1 runs 1-3 in one segment;
+    then trial 0 is resumed to 3. Starts: trials 0 and 1; resumes: trial 0 once; continues: trial 0 once."""
+
+    pauses_trials = True
+
+    def __init__(self, space) -> None:
+        self._set_problem(space, "error", "min", 3, 0)
+        self.script = [Suggestion.start({"x": 0}, report_at=1), Suggestion.start({"x": 1}, report_at=3),
+                       Suggestion.resume(0, report_at=3)]  # fmt: skip
+
+    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
+        return self.script.pop(0) if self.script else None
+
+    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
+        return Decision(Action.CONTINUE, report_at=2) if epoch == 1 else Decision(Action.PAUSE)
+
+
 def test_decision_overhead_is_charged_to_starts_and_resumes():
-    table = make_table(np.full((3, 1, 2), 0.5), np.ones((3, 1, 2)))
+    """Exact times: 0.5 s before each start and each resume, nothing on a continue or inside a segment (an
+    overcharge or an undercharge anywhere changes a time)."""
+    table = make_table(np.full((2, 1, 3), 0.5), np.ones((2, 1, 3)))
     result = simulate(
-        table,
-        RandomSearch(table.space, metric="error", max_t=2, seed=0),
-        n_workers=1,
-        seed=0,
-        stop=StopCriteria(max_wallclock_time=100),
+        table, PauseThenResume(table.space), n_workers=1, seed=0, stop=StopCriteria(max_wallclock_time=100),
         decision_overhead=0.5,
-    )
-    assert result.time.tolist() == [1.5, 2.5, 4.0, 5.0, 6.5, 7.5]
+    )  # fmt: skip
+    frame = result.results_frame()
+    assert frame[frame["trial_id"] == 0]["decision"].tolist() == ["continue", "pause", "complete"]
+    # trial 0: start +0.5, epoch 1 -> 1.5; continue (no charge) -> 2.5; resumed after trial 1: 6.0 +0.5 +1 -> 7.5
+    assert frame[frame["trial_id"] == 0]["time"].tolist() == [1.5, 2.5, 7.5]
+    # trial 1: starts at 2.5 +0.5, its three epochs in one segment: 4.0, 5.0, 6.0
+    assert frame[frame["trial_id"] == 1]["time"].tolist() == [4.0, 5.0, 6.0]
+    free = simulate(table, PauseThenResume(table.space), n_workers=1, seed=0, stop=StopCriteria(max_wallclock_time=100))
+    assert free.time.tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # without overhead: no charge at all
 
 
 def test_max_results_keeps_the_first_results_in_time(random_table):
@@ -159,6 +205,16 @@ def test_target_metric_value_stops_at_the_first_hit(random_table):
     assert result.stop_reason == "target_metric_value"
     assert result.metric()[-1] <= target and np.all(result.metric()[:-1] > target)
     assert result.time[-1] == full.time[hit]
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+def test_a_result_exactly_at_the_target_stops_the_run(mode):
+    curve = [0.5, 0.25, 0.1] if mode == "min" else [0.5, 0.75, 0.9]
+    table = make_table(np.array([[curve], [curve]]), np.ones((2, 1, 3)), mode=mode)
+    scheduler = RandomSearch(table.space, metric="error", mode=mode, max_t=3, seed=0)
+    result = run(table, scheduler, n_workers=1, target_metric_value=curve[1])
+    assert result.stop_reason == "target_metric_value"
+    assert result.metric().tolist() == curve[:2] and result.time.tolist() == [1.0, 2.0]
 
 
 def test_max_trials(random_table):
