@@ -3,7 +3,8 @@
 Usage::
 
     python -m blackbox_repository.evaluate --benchmark NAME [--instance I] --input configs.csv \\
-        --output out.csv [--seed-index 0]
+        --output out.csv [--seed_index 0]
+    python -m blackbox_repository.evaluate --benchmark NAME --describe    # the input columns, and the outputs
 
 - YAHPO surrogates: NAME is ``yahpo-<scenario>`` (the instance of each row comes from the instance column,
   e.g. ``OpenML_task_id`` or ``task_id``, or from ``--instance``) or ``yahpo-<scenario>-<instance>``. The
@@ -52,17 +53,54 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--benchmark", required=True, help="e.g. yahpo-lcbench, yahpo-lcbench-3945, nas201-cifar10")
     parser.add_argument("--instance", help="YAHPO instance (task id) for every row")
-    parser.add_argument("--input", required=True, type=Path, help="CSV with one row per configuration")
-    parser.add_argument("--output", required=True, type=Path, help="CSV to write: the input plus y:<objective>")
-    parser.add_argument("--seed-index", type=int, default=0, help="benchmark seed index (default 0)")
+    parser.add_argument("--input", type=Path, help="CSV with one row per configuration (required unless --describe)")
+    parser.add_argument("--output", type=Path, help="CSV to write: the input plus y:<objective>")
+    parser.add_argument("--seed_index", type=int, default=0, help="benchmark seed index (default 0)")
+    parser.add_argument(
+        "--describe", action="store_true",
+        help="print the input columns (hyperparameters with their domains, fidelity, instance) and the outputs",
+    )
     return parser
+
+
+def describe(name: str) -> str:
+    """The input columns of benchmark ``name`` (hyperparameters with domains, fidelity) and its outputs, as text."""
+    if is_yahpo_name(name):
+        scenario_name, instance = parse_yahpo_name(name)
+        scenario = YahpoScenario.load(scenario_name)
+        facts = scenario.facts
+        lines = [f"{name}: YAHPO Gym {scenario_name} surrogate; input columns:"]
+        lines += [f"  {key}: {domain}" for key, domain in scenario.space.items()]
+        lines += [f"  {key}: {scenario.full_space[key]} (fidelity)" for key in facts.fidelity_params]
+        if facts.instance_name is not None:
+            fixed = f"fixed to {instance} by the name" if instance is not None else "or pass --instance"
+            lines.append(f"  {facts.instance_name}: one of {len(scenario.instances)} instances (instance; {fixed})")
+        lines += [f"  {c.child} is active only if {c.describe()}" for c in scenario.space.conditions]
+        lines.append(f"outputs: {', '.join('y:' + y for y in facts.y_names)}")
+        return "\n".join(lines)
+    blackbox = BlackboxRepository().load(name)
+    fidelities = np.asarray(blackbox.fidelities)
+    lines = [f"{name}: input columns:"]
+    lines += [f"  {key}: {domain}" for key, domain in blackbox.space.items()]
+    lines.append(
+        f"  {blackbox.fidelity_name}: integer {fidelities[0]}..{fidelities[-1]} ({len(fidelities)} values, fidelity)"
+    )
+    lines.append(f"outputs: {', '.join('y:' + objective for objective in blackbox.objective_names)} "
+                 f"(seed indices 0..{len(blackbox.seeds) - 1})")
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0, or 2 for bad input)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.describe and (args.input is None or args.output is None):
+        parser.error("--input and --output are required (or pass --describe to see the input columns)")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.describe:
+            print(describe(args.benchmark))
+            return 0
         text = _read_csv(args.input, dtype=str, keep_default_na=False)
         if is_yahpo_name(args.benchmark):
             values = evaluate_yahpo(args.benchmark, args.input, instance=args.instance, seed_index=args.seed_index)

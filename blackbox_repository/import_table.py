@@ -4,31 +4,43 @@ The table has one row per (configuration, seed, fidelity): hyperparameter column
 fidelity column (positive integers, e.g. epochs) and objective columns. Every configuration needs a
 row for every seed and every fidelity; a missing or duplicated cell is an error naming it.
 
-The search space is inferred from the values in the table:
+The search space is declared (``space=``; on the command line ``--space FILE`` and/or
+``--hyperparameter NAME:TYPE:...``, see ``space_spec``) or inferred from the values in the table:
 
-- string, boolean, object and categorical columns become ``Categorical`` of the sorted distinct values;
-- numeric columns become ``Grid`` of the sorted distinct values (every tabulated value, nothing in
+- a declared hyperparameter keeps its declared domain (``Float``/``Integer`` with range and log scale,
+  ``Categorical``, ``Ordinal``); every row must lie in it (the first row outside is named);
+- otherwise string, boolean, object and categorical columns become ``Categorical`` of the sorted distinct
+  values, and numeric columns ``Grid`` of the sorted distinct values (every tabulated value, nothing in
   between), so searchers only propose tabulated values.
 
-If the table is not a full grid (fewer configurations than the inferred space holds), a warning is
-logged: searchers sampling from the space may propose untabulated configurations.
+Declare the space of a table of sampled configurations (e.g. a log-uniform learning rate): surrogates
+and methods then see its real geometry. If the table is not a full grid (fewer configurations than a
+finite space holds), a warning is logged: searchers sampling from the space may propose untabulated
+configurations.
 
-NaN objective values (including in the metric, e.g. a diverged run) are allowed and stored as NaN.
-If a runtime objective is named but no elapsed objective, ``elapsed_time`` is derived as the
-cumulative sum of the runtime over fidelities.
+NaN objective values (including in the metric, e.g. a diverged run) are allowed and stored as NaN;
+±inf and negative runtimes or elapsed times are refused (the first offending cell is named). If a
+runtime objective is named but no elapsed objective, ``elapsed_time`` is derived as the cumulative sum
+of the runtime over fidelities.
+
+Names the repository resolves itself (embedded and converted benchmarks, ``nas201-*``, ``fcnet-*``,
+``lcbench-*``, ``yahpo-*``) are refused. The command that re-imports the table is recorded in the
+metadata (``import_command``): a corrupt imported benchmark exists nowhere else.
 
 Command line::
 
-    python -m blackbox_repository.import_table FILE --name NAME --fidelity-column epoch \
-        --seed-column seed --objective valid_error:min --objective runtime --runtime-objective runtime
+    python -m blackbox_repository.import_table FILE --name NAME --fidelity_column epoch \
+        --seed_column seed --objective valid_error:min --objective runtime --runtime_objective runtime \
+        --hyperparameter learning_rate:float:1e-4:1e-1:log --hyperparameter activation:categorical:relu,tanh
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +50,10 @@ import pandas as pd
 from blackbox_repository.blackbox import MODES, Blackbox, Objective
 from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.errors import BlackboxError
-from blackbox_repository.repository import BlackboxRepository
-from searchspace import Categorical, Grid, SearchSpace, SearchSpaceError
+from blackbox_repository.recovery import IMPORT_COMMAND_KEY
+from blackbox_repository.repository import BlackboxRepository, reserved_name_problem
+from blackbox_repository.space_spec import domain_flag, parse_hyperparameter_flags, read_space_file
+from searchspace import Categorical, Domain, Grid, Integer, SearchSpace, SearchSpaceError
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +73,7 @@ def import_table(
     runtime_objective: str | None = None,
     elapsed_objective: str | None = None,
     repository: BlackboxRepository | None = None,
+    space: SearchSpace | Mapping[str, Domain] | None = None,
 ) -> Blackbox:
     """Build a ``Blackbox`` from a long table; if ``repository`` is given, also store it in its cache.
 
@@ -73,17 +88,23 @@ def import_table(
         runtime_objective: objective holding the seconds of each fidelity step, if any.
         elapsed_objective: objective holding cumulative seconds; derived from the runtime if omitted.
         repository: where to store the benchmark (nothing is stored if None).
+        space: declared domains of (some of) the hyperparameters (see the module docstring); declared names are
+            hyperparameter columns; with ``hyperparameter_columns`` None, only they are.
     """
     if not name or "/" in name or "\\" in name or name.startswith("."):
         raise BlackboxError(f"benchmark name {name!r} is not a valid directory name; use e.g. 'my-benchmark'")
+    reserved = reserved_name_problem(name)
+    if reserved is not None:
+        raise BlackboxError(f"cannot import under the name {name!r}: {reserved}; choose another, e.g. 'my-{name}'")
+    declared = _declared(space)
     frame, source = _read(path_or_frame)
     specs = _objective_specs(objectives)
     objective_names = [objective.name for objective in specs]
-    inferred = hyperparameter_columns is None
+    inferred = hyperparameter_columns is None and not declared
     if hyperparameter_columns is None:
         used = {fidelity_column, seed_column, *objective_names}
-        hyperparameter_columns = [column for column in frame.columns if column not in used]
-    hyperparameter_columns = list(hyperparameter_columns)
+        hyperparameter_columns = list(declared) or [column for column in frame.columns if column not in used]
+    hyperparameter_columns = list(dict.fromkeys([*hyperparameter_columns, *declared]))
     _check_columns(frame, [fidelity_column, seed_column, *objective_names, *hyperparameter_columns])
     _check_roles(fidelity_column, seed_column, objective_names, hyperparameter_columns)
     metric, runtime_objective, elapsed_objective, derive_elapsed = _check_names(
@@ -92,7 +113,7 @@ def import_table(
 
     fidelity_codes, fidelities = _integer_axis(frame[fidelity_column], fidelity_column, positive=True)
     seed_codes, seeds = _integer_axis(frame[seed_column], seed_column, positive=False)
-    config_codes, configs, space = _configurations(frame, hyperparameter_columns)
+    config_codes, configs, space = _configurations(frame, hyperparameter_columns, declared)
     shape = (len(configs), len(seeds), len(fidelities))
     cell = (config_codes * shape[1] + seed_codes) * shape[2] + fidelity_codes
     problem = _cell_problem(np.bincount(cell, minlength=int(np.prod(shape))), shape)
@@ -100,6 +121,9 @@ def import_table(
         kind, (c, s, f), count, cells = problem
         where = f"configuration {_row(configs, c)}, seed {seeds[s]}, {fidelity_column} {fidelities[f]}"
         raise BlackboxError(_cell_message(kind, where, count, cells, fidelity_column, hyperparameter_columns, inferred))
+    seconds = [runtime_objective] + ([] if derive_elapsed else [elapsed_objective])
+    _check_values(frame, [o.name for o in specs], [o for o in seconds if o], hyperparameter_columns,
+                  (seed_column, fidelity_column))
     table, info = _objective_table(frame, cell, shape, specs, runtime_objective if derive_elapsed else None)
     space_size = space.size
     if space_size is not None and space_size != shape[0]:
@@ -125,11 +149,77 @@ def import_table(
             "source": source,
             "rows": len(frame),
             "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "space_declared": sorted(declared),
+            IMPORT_COMMAND_KEY: _import_command(
+                path_or_frame, name, (fidelity_column, seed_column), objectives, hyperparameter_columns, declared,
+                (metric, runtime_objective, None if derive_elapsed else elapsed_objective),
+            ),
         },
     )
     if repository is not None:
         repository.store(blackbox)
     return blackbox
+
+
+def _declared(space: SearchSpace | Mapping[str, Domain] | None) -> dict[str, Domain]:
+    """The declared domains by name; a space with conditions is refused (imported tables have no inactive values)."""
+    if space is None:
+        return {}
+    if isinstance(space, SearchSpace) and space.conditions:
+        raise BlackboxError("a declared space with conditions cannot be imported; declare unconditional domains")
+    return dict(space.items())
+
+
+def _check_values(
+    frame: pd.DataFrame,
+    objectives: list[str],
+    seconds: list[str],
+    hyperparameters: list[str],
+    axes: tuple[str, str],
+) -> None:
+    """Refuse ±inf objectives and negative seconds, naming the first offending cell (NaN is allowed)."""
+    for objective in objectives:
+        values = _numeric(frame[objective], objective)
+        bad = np.isinf(values) | ((values < 0) if objective in seconds else False)
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            where = {column: _python(frame[column].iloc[row]) for column in hyperparameters}
+            seed, fidelity = (_python(frame[column].iloc[row]) for column in axes)
+            rule = (
+                "seconds must be finite and >= 0 (NaN if unknown)"
+                if objective in seconds
+                else "objectives must be finite (NaN if missing)"
+            )
+            raise BlackboxError(
+                f"row {row} (configuration {where}, {axes[0]} {seed}, {axes[1]} {fidelity}): column "
+                f"{objective!r} is {values[row]}; {rule}: fix the table ({int(bad.sum())} such cells)"
+            )
+
+
+def _import_command(
+    path_or_frame: str | Path | pd.DataFrame,
+    name: str,
+    axes: tuple[str, str],
+    objectives: Sequence[str],
+    hyperparameters: list[str],
+    declared: Mapping[str, Domain],
+    roles: tuple[str | None, str | None, str | None],
+) -> str | None:
+    """The command line that imports this table again (None for a DataFrame: it has no file)."""
+    if isinstance(path_or_frame, pd.DataFrame):
+        return None
+    words = ["python", "-m", "blackbox_repository.import_table", str(Path(path_or_frame).resolve()), "--name", name,
+             "--fidelity_column", axes[0], "--seed_column", axes[1]]
+    words += [word for objective in objectives for word in ("--objective", objective)]
+    flags = [domain_flag(column, declared[column]) if column in declared else column for column in hyperparameters]
+    if None in flags:
+        words += ["--space", "SPACE.json"]  # written from this benchmark's metadata.json "space"
+        flags = [column for column in hyperparameters if column not in declared]
+    words += [word for flag in flags for word in ("--hyperparameter", flag)]
+    for option, value in zip(("--metric", "--runtime_objective", "--elapsed_objective"), roles):
+        if value is not None:
+            words += [option, value]
+    return shlex.join(words)
 
 
 def _objective_specs(objectives: Sequence[str]) -> list[Objective]:
@@ -305,13 +395,19 @@ def _integer_axis(column: pd.Series, name: str, *, positive: bool) -> tuple[np.n
     return codes.astype(np.int64), values.astype(np.int64)
 
 
-def _configurations(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, pd.DataFrame, SearchSpace]:
-    """Configuration code of every row, the distinct configurations (sorted) and the inferred space."""
+def _configurations(
+    frame: pd.DataFrame, columns: list[str], declared: Mapping[str, Domain]
+) -> tuple[np.ndarray, pd.DataFrame, SearchSpace]:
+    """Configuration code of every row, the distinct configurations (sorted) and the space (declared or inferred)."""
     codes, domains, uniques = [], {}, []
     for column in columns:
         series = frame[column]
         if isinstance(series.dtype, pd.CategoricalDtype):
             series = series.astype(series.cat.categories.dtype)
+        if isinstance(declared.get(column), Integer) and pd.api.types.is_float_dtype(series):
+            whole = series.dropna()
+            if (whole == np.round(whole)).all():
+                series = series.astype("Int64" if series.isna().any() else np.int64)
         try:
             column_codes, values = pd.factorize(series, sort=True)
         except TypeError:  # mixed types in an object column: order by text
@@ -322,11 +418,15 @@ def _configurations(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray
                 f"hyperparameter column {column!r} has a missing value in row {row}; fill it or drop the row"
             )
         choices = tuple(_python(value) for value in np.asarray(values).tolist())
-        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
-        try:
-            domains[column] = Grid(choices) if numeric else Categorical(choices)
-        except SearchSpaceError as error:
-            raise BlackboxError(f"hyperparameter column {column!r}: {error}") from None
+        if column in declared:
+            _check_declared(column, declared[column], choices, column_codes)
+            domains[column] = declared[column]
+        else:
+            numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+            try:
+                domains[column] = Grid(choices) if numeric else Categorical(choices)
+            except SearchSpaceError as error:
+                raise BlackboxError(f"hyperparameter column {column!r}: {error}") from None
         codes.append(column_codes.astype(np.int64))
         uniques.append(values)
 
@@ -350,6 +450,18 @@ def _configurations(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray
         {column: _take(values, digit) for column, values, digit in zip(columns, uniques, digits)}
     )
     return np.asarray(config_codes, dtype=np.int64), configs, SearchSpace(domains)
+
+
+def _check_declared(column: str, domain: Domain, values: tuple, codes: np.ndarray) -> None:
+    """Every distinct value of ``column`` lies in its declared domain; else an error naming the first row outside."""
+    outside = [code for code, value in enumerate(values) if not domain.contains(value)]
+    if outside:
+        row = int(np.flatnonzero(np.isin(codes, outside))[0])
+        value = values[int(codes[row])]
+        raise BlackboxError(
+            f"row {row}: {column}={value!r} is outside its declared domain {domain}; fix the row or widen the "
+            f"declaration ({len(outside)} distinct values are outside)"
+        )
 
 
 def _take(values: Any, positions: np.ndarray) -> pd.Index:
@@ -382,36 +494,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         allow_abbrev=False,
     )
     parser.add_argument("file", type=Path, help="a .parquet or .csv file in long format")
-    parser.add_argument("--name", required=True, help="benchmark name")
-    parser.add_argument("--fidelity-column", required=True, help="column of positive integer fidelities (epochs)")
-    parser.add_argument("--seed-column", required=True, help="column of integer seeds")
+    parser.add_argument("--name", required=True, help="benchmark name (not a name the repository resolves itself)")
+    parser.add_argument("--fidelity_column", required=True, help="column of positive integer fidelities (epochs)")
+    parser.add_argument("--seed_column", required=True, help="column of integer seeds")
     parser.add_argument(
         "--objective", action="append", required=True, dest="objectives",
         help="objective column as NAME, NAME:min or NAME:max (repeat for several)",
     )
     parser.add_argument(
-        "--hyperparameter", action="append", dest="hyperparameters",
-        help="hyperparameter column (repeat; default: every other column)",
+        "--hyperparameter", action="append", dest="hyperparameters", default=[], metavar="SPEC",
+        help="hyperparameter column (repeat; default: every other column, or the declared ones): NAME infers its "
+        "domain from the values in the table; NAME:float:LOW:HIGH[:log], NAME:int:LOW:HIGH[:log], "
+        "NAME:categorical:A,B,... or NAME:ordinal:A,B,... declares it (every row is checked against it)",
+    )
+    parser.add_argument(
+        "--space", type=Path, metavar="FILE",
+        help='.json or .toml declaring hyperparameters, e.g. {"lr": {"type": "float", "low": 1e-4, "high": 0.1, '
+        '"log": true}, "act": {"type": "categorical", "choices": ["relu", "tanh"]}} (types float, int, '
+        "categorical, ordinal, grid); --hyperparameter declarations take precedence",
     )
     parser.add_argument("--metric", help="default metric (default: the first objective with a mode)")
-    parser.add_argument("--runtime-objective", help="objective with the seconds of each fidelity step")
-    parser.add_argument("--elapsed-objective", help="objective with cumulative seconds (default: derived)")
-    parser.add_argument("--cache-dir", type=Path, help="benchmark cache (default: $HPO_BLACKBOX_CACHE or ~/.cache)")
+    parser.add_argument("--runtime_objective", help="objective with the seconds of each fidelity step")
+    parser.add_argument("--elapsed_objective", help="objective with cumulative seconds (default: derived)")
+    parser.add_argument("--cache_dir", type=Path, help="benchmark cache (default: $HPO_BLACKBOX_CACHE or ~/.cache)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
     repository = BlackboxRepository(args.cache_dir)
     try:
+        columns, declared = parse_hyperparameter_flags(args.hyperparameters)
+        if args.space is not None:
+            declared = {**_declared(read_space_file(args.space)), **declared}
         blackbox = import_table(
             args.file,
             name=args.name,
             fidelity_column=args.fidelity_column,
             seed_column=args.seed_column,
             objectives=args.objectives,
-            hyperparameter_columns=args.hyperparameters,
+            hyperparameter_columns=columns or None,
             metric=args.metric,
             runtime_objective=args.runtime_objective,
             elapsed_objective=args.elapsed_objective,
             repository=repository,
+            space=declared or None,
         )
     except (BlackboxError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)

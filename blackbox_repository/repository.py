@@ -30,6 +30,7 @@ from blackbox_repository.locations import (
     benchmark_dir,
     default_cache_dir,
 )
+from blackbox_repository.recovery import recovery_advice
 from blackbox_repository.storage import METADATA_FILE, read_blackbox, write_blackbox
 
 if TYPE_CHECKING:
@@ -63,6 +64,47 @@ def register_generator(names: str | Iterable[str], generator: Generator) -> None
     """Make ``names`` loadable: ``generator(source_path, cache_dir=...)`` builds them when first asked for."""
     for name in [names] if isinstance(names, str) else names:
         GENERATORS[name] = generator
+
+
+#: families of names listed as one entry by ``summarize_names``: (pattern, prefix, suffix)
+NAME_FAMILIES = (
+    ("nas201-<dataset>", "nas201-", ""),
+    ("fcnet-<dataset>", "fcnet-", ""),
+    ("lcbench-<dataset>", "lcbench-", ""),
+)
+#: names outside a family listed one by one at most
+MAX_LISTED = 12
+
+
+def summarize_names(names: Iterable[str], families: Iterable[tuple[str, str, str]] = NAME_FAMILIES) -> str:
+    """A short listing of benchmark names: each family as ``pattern (count)``, then at most MAX_LISTED others."""
+    parts, rest = [], sorted(names)
+    for pattern, prefix, suffix in families:
+        members = [n for n in rest if n.startswith(prefix) and n.endswith(suffix) and len(n) > len(prefix + suffix)]
+        if members:
+            parts.append(f"{pattern} ({len(members)})" if len(members) > 1 else members[0])
+            rest = [n for n in rest if n not in members]
+    listed = rest[:MAX_LISTED] + ([f"... {len(rest) - MAX_LISTED} more"] if len(rest) > MAX_LISTED else [])
+    return ", ".join(listed + parts) or "none"
+
+
+def reserved_name_problem(name: str) -> str | None:
+    """Why ``name`` may not be used for a benchmark of one's own (None if it may).
+
+    Reserved: the names of embedded benchmarks, of registered converters and their families (any
+    ``nas201-*``, ``fcnet-*``, ``lcbench-*``: the prefix of a converter's names) and of YAHPO surrogates
+    (``yahpo-*``): the repository resolves those names itself, so a table stored under one would be shadowed
+    or shadow the real benchmark.
+    """
+    if (EMBEDDED_DIR / name / METADATA_FILE).is_file():
+        return f"{name!r} is the name of an embedded benchmark"
+    if name in GENERATORS:
+        return f"{name!r} is the name of a converted benchmark"
+    prefixes = sorted({YAHPO_PREFIX} | {f"{known.partition('-')[0]}-" for known in GENERATORS if "-" in known})
+    prefix = next((prefix for prefix in prefixes if name.lower().startswith(prefix.lower())), None)
+    if prefix is not None:
+        return f"names starting with {prefix!r} are reserved for the repository's own benchmarks"
+    return None
 
 
 class BlackboxRepository:
@@ -122,10 +164,13 @@ class BlackboxRepository:
         path = self.path(name)
         if not (path / METADATA_FILE).is_file() and not self._download_from_mirror(name):
             if name not in GENERATORS:
-                raise BlackboxError(f"unknown benchmark {name!r}; available: {', '.join(self.list()) or 'none'}")
+                raise BlackboxError(
+                    f"unknown benchmark {name!r}; available: {summarize_names(self.list())}, "
+                    f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym surrogates)"
+                )
             logger.info("benchmark %r is not in the cache %s; generating it", name, self.cache_dir)
             self.generate(name)
-        return read_blackbox(path, verify=verify)
+        return read_blackbox(path, verify=verify, advice=self._advice)
 
     def generate(
         self,
@@ -211,6 +256,10 @@ class BlackboxRepository:
                 self.upload(name)
             except BlackboxError as error:  # the benchmark is in the cache all the same
                 logger.warning("generated %r but could not upload it: %s", name, error)
+
+    @staticmethod
+    def _advice(directory: Path, metadata: dict[str, Any] | None) -> str:
+        return recovery_advice(directory, metadata, converted=directory.name in GENERATORS)
 
     @staticmethod
     def _stored(directory: Path) -> list[str]:

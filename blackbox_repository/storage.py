@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,9 @@ METADATA_FILE = "metadata.json"
 VERIFIED_FILE = ".verified.json"
 DATA_FILES = (HYPERPARAMETERS_FILE, OBJECTIVES_FILE)
 
+#: ``advice(directory, metadata)``: how to recover the corrupt benchmark at ``directory``
+Advice = Callable[[Path, "dict[str, Any] | None"], str]
+
 
 def write_blackbox(directory: Path | str, blackbox: Blackbox) -> Path:
     """Write ``blackbox`` to ``directory`` atomically (the directory appears complete or not at all)."""
@@ -53,9 +57,13 @@ def write_blackbox(directory: Path | str, blackbox: Blackbox) -> Path:
     return directory
 
 
-def read_blackbox(directory: Path | str, *, verify: bool = True) -> Blackbox:
-    """Load a blackbox written by ``write_blackbox``; objectives are memory-mapped read-only."""
+def read_blackbox(directory: Path | str, *, verify: bool = True, advice: Advice | None = None) -> Blackbox:
+    """Load a blackbox written by ``write_blackbox``; objectives are memory-mapped read-only.
+
+    ``advice(directory, metadata)`` says how to recover a corrupt benchmark (default: ``default_advice``).
+    """
     directory = Path(directory)
+    _advice = advice or default_advice
     metadata_path = directory / METADATA_FILE
     if not metadata_path.is_file():
         raise BlackboxError(f"no benchmark at {directory}: {METADATA_FILE} is missing")
@@ -63,16 +71,15 @@ def read_blackbox(directory: Path | str, *, verify: bool = True) -> Blackbox:
         metadata = json.loads(metadata_path.read_text())
     except json.JSONDecodeError as error:
         raise ChecksumError(
-            f"{metadata_path} is not valid JSON ({error}); the benchmark is corrupt, delete {directory} "
-            "so that it is generated again"
+            f"{metadata_path} is not valid JSON ({error}); the benchmark is corrupt: {_advice(directory, None)}"
         ) from None
     if metadata.get("format_version") != FORMAT_VERSION:
         raise BlackboxError(
             f"{directory} has format version {metadata.get('format_version')}, this code reads "
-            f"version {FORMAT_VERSION}; delete the directory so that it is generated again"
+            f"version {FORMAT_VERSION}: {_advice(directory, metadata.get('metadata'))}"
         )
     if verify:
-        verify_checksums(directory, metadata["files"])
+        verify_checksums(directory, metadata["files"], metadata.get("metadata"), advice=_advice)
     objectives = np.load(directory / OBJECTIVES_FILE, mmap_mode="r")
     configs = pd.read_parquet(directory / HYPERPARAMETERS_FILE)
     return Blackbox(
@@ -96,16 +103,20 @@ def read_metadata(directory: Path | str) -> dict[str, Any]:
     return json.loads((Path(directory) / METADATA_FILE).read_text())
 
 
-def verify_checksums(directory: Path, expected: dict[str, str]) -> None:
-    """Raise ``ChecksumError`` if a data file differs from its recorded SHA-256."""
+def verify_checksums(
+    directory: Path, expected: dict[str, str], facts: dict[str, Any] | None = None, *, advice: Advice | None = None
+) -> None:
+    """Raise ``ChecksumError`` if a data file differs from its recorded SHA-256.
+
+    ``facts`` (the free-form metadata) and ``advice`` make the recovery advice of the error.
+    """
+    _advice = advice or default_advice
     stamp = _read_stamp(directory)
     verified: dict[str, list] = {}
     for name, sha in expected.items():
         path = directory / name
         if not path.is_file():
-            raise ChecksumError(
-                f"benchmark file {path} is missing; delete {directory} so that it is generated again"
-            )
+            raise ChecksumError(f"benchmark file {path} is missing: {_advice(directory, facts)}")
         stat = path.stat()
         signature = [stat.st_size, stat.st_mtime_ns, sha]
         if stamp.get(name) == signature:
@@ -115,7 +126,7 @@ def verify_checksums(directory: Path, expected: dict[str, str]) -> None:
         if actual != sha:
             raise ChecksumError(
                 f"benchmark file {path} is corrupt or was modified (sha256 {actual[:12]}…, expected "
-                f"{sha[:12]}…); delete {directory} so that it is generated again"
+                f"{sha[:12]}…): {_advice(directory, facts)}"
             )
         verified[name] = signature
     if verified != stamp:
@@ -123,6 +134,14 @@ def verify_checksums(directory: Path, expected: dict[str, str]) -> None:
             write_text_atomic(directory / VERIFIED_FILE, json.dumps(verified))
         except OSError:  # a read-only install: verification simply happens again next time
             pass
+
+
+def default_advice(directory: Path, facts: dict[str, Any] | None = None) -> str:
+    """Recovery advice that knows nothing of where the benchmark came from (the repository passes a better one)."""
+    return (
+        f"recreate {directory.name!r} the way it was made (deleting {directory} alone loses it unless it is a "
+        "converted benchmark, which python -m blackbox_repository.convert NAME builds again)"
+    )
 
 
 def _read_stamp(directory: Path) -> dict[str, list]:

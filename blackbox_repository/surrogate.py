@@ -12,10 +12,28 @@
   of the predicted elapsed time), so that simulated time never runs backwards.
 
 Features: numeric hyperparameters at their encoded position in [0, 1] (log scale respected),
-categorical ones one-hot; the fidelity scaled to [0, 1]. Every model is seeded. Fitted models are
-cached on disk (``<cache>/surrogates/``), keyed by the table's checksum, the model, its arguments
-and the library versions, so a model is fitted once; the 1-nearest-neighbour lookup is rebuilt
-instead (it is faster to build than to load).
+categorical ones one-hot; the fidelity scaled to [0, 1]. Targets: every objective except one the
+surrogate recomputes (the elapsed time, when a runtime objective gives it as a cumulative sum), so no
+model effort goes to a discarded output. Every model is seeded.
+
+``threads`` (default 1) is the number of threads of a fit (``n_jobs`` of ``random_forest`` and
+``xgboost``, the BLAS threads of ``mlp``): one thread per process is right inside ``experiments.run
+--jobs N`` workers, where more threads only compete for the same cores; a lone fit on an idle machine
+may use more. For the forest and xgboost threads change speed, not results (the forest predicts with
+one thread; xgboost's ``hist`` fit is independent of the thread count); the MLP's BLAS sums may differ
+in the last bits, so its thread count is part of its cache key.
+
+The ``mlp`` (scikit-learn ``MLPRegressor``, two layers of 128) sees inputs in [0, 1] and standardised
+targets (only the kept objectives: the discarded elapsed time, whose early-stopping score used to keep
+it training, is not one), and its cost is bounded: at most ``MLP_MAX_ITER`` epochs of 512-row batches,
+early stopping after 5 epochs without improvement of the validation score (10% of the rows) of its own
+targets. On the embedded ``sklearn-mlp-digits`` (115,200 rows) it fits in ~27 s of CPU (before: 35 s of CPU
+with 4,216 of its 18,048 weights subnormal, and 43-140 s of wall-clock time with BLAS threads on 2 busy cores).
+
+Fitted models are cached on disk (``<cache>/surrogates/``), keyed by the table's checksum, the model,
+its arguments, the library versions and ``CODE_DIGEST`` (the SHA-256 of this file's source: any change
+to this module refits instead of reusing a stale model), so a model is fitted once; the
+1-nearest-neighbour lookup is rebuilt instead (it is faster to build than to load).
 """
 
 from __future__ import annotations
@@ -31,6 +49,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from blackbox_repository.atomic import write_bytes_atomic
 from blackbox_repository.blackbox import Blackbox, BlackboxBase
@@ -42,6 +61,10 @@ logger = logging.getLogger(__name__)
 SURROGATES = ("knn", "random_forest", "xgboost", "mlp")
 #: Rows used to fit a regression model; larger tables are subsampled (seeded).
 MAX_TRAINING_ROWS = 200_000
+#: Epochs of the MLP surrogate at most (early stopping usually ends it before).
+MLP_MAX_ITER = 100
+#: Part of the on-disk cache key: the source of this module, so a code change never reuses a stale model.
+CODE_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
 class SurrogateBlackbox(BlackboxBase):
@@ -52,6 +75,7 @@ class SurrogateBlackbox(BlackboxBase):
         model: one of ``SURROGATES``.
         seed: seed of the model (and of the training-row subsample).
         cache_dir: where fitted models are kept (None: not cached on disk).
+        threads: threads of a fit (default 1; see the module docstring).
         **model_kwargs: arguments of the model, e.g. ``n_neighbors=3`` or ``n_estimators=50``.
     """
 
@@ -62,10 +86,14 @@ class SurrogateBlackbox(BlackboxBase):
         *,
         seed: int = 0,
         cache_dir: Path | str | None = None,
+        threads: int = 1,
         **model_kwargs: Any,
     ) -> None:
         if model not in SURROGATES:
             raise BlackboxError(f"unknown surrogate {model!r}; choose one of {', '.join(SURROGATES)}")
+        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+            raise BlackboxError(f"surrogate threads must be a positive integer, got {threads!r}")
+        self.threads = threads
         self.table = table
         self.model_name = model
         self.model_kwargs = dict(model_kwargs)
@@ -89,6 +117,7 @@ class SurrogateBlackbox(BlackboxBase):
 
     # BlackboxBase --------------------------------------------------------------------------------
     def curve(self, config: Mapping[str, Any], seed_index: int) -> np.ndarray:
+        self._check_seed_index(seed_index)
         self.space.validate(config)
         frame = pd.DataFrame([config], columns=self.space.names)
         if self.model_name == "knn":
@@ -105,6 +134,7 @@ class SurrogateBlackbox(BlackboxBase):
         return np.unique(np.concatenate([self.table.row_seed_indices(int(row)) for row in rows]))
 
     def evaluate(self, configs: pd.DataFrame, fidelity: np.ndarray, seed_index: int = 0) -> np.ndarray:
+        self._check_seed_index(seed_index)
         steps = self.fidelity_steps(fidelity)
         self.check_columns(configs)
         configs = configs[self.space.names]
@@ -115,6 +145,15 @@ class SurrogateBlackbox(BlackboxBase):
             values = np.asarray(self.table.objectives[rows, seed_index, steps[:, None]], dtype=np.float64)
             return _nanmean(values, axis=1)  # (n, k, O) -> (n, O)
         return self._predict_curves(configs)[np.arange(len(configs)), steps]
+
+    def _check_seed_index(self, seed_index: int) -> None:
+        if isinstance(seed_index, bool) or not isinstance(seed_index, (int, np.integer)) or not (
+            0 <= seed_index < len(self.seeds)
+        ):
+            last = len(self.seeds) - 1
+            kind = f"has seed indices 0..{last}" if last else "has one seed (index 0)"
+            why = "" if self.model_name == "knn" else ": a regression surrogate predicts the mean over seeds"
+            raise BlackboxError(f"surrogate {self.name!r} {kind}, got seed index {seed_index!r}{why}")
 
     # Models --------------------------------------------------------------------------------------
     def nearest_configs(self, configs: pd.DataFrame) -> pd.DataFrame:
@@ -130,8 +169,10 @@ class SurrogateBlackbox(BlackboxBase):
         n, num_fidelities = len(configs), len(self.fidelities)
         features = np.repeat(self._features.transform(configs), num_fidelities, axis=0)
         fidelity = np.tile(_scaled_fidelity(self.fidelities), n)[:, None]
-        predicted = self._regressor.predict(np.hstack([features, fidelity]))
-        curves = np.asarray(predicted, dtype=np.float64).reshape(n, num_fidelities, -1)
+        predicted = np.asarray(self._regressor.predict(np.hstack([features, fidelity])), dtype=np.float64)
+        curves = np.zeros((n * num_fidelities, len(self.objective_info)), dtype=np.float64)
+        curves[:, _target_indices(self)] = predicted.reshape(n * num_fidelities, -1)
+        curves = curves.reshape(n, num_fidelities, -1)
         if self.runtime_objective is not None:
             runtime = self.objective_index(self.runtime_objective)
             curves[:, :, runtime] = np.clip(curves[:, :, runtime], 0.0, None)
@@ -188,19 +229,20 @@ def _scaled_fidelity(fidelities: np.ndarray) -> np.ndarray:
     return (fidelities - fidelities[0]) / span if span > 0 else np.zeros_like(fidelities)
 
 
-def _make_regressor(model: str, seed: int, kwargs: dict[str, Any]) -> Any:
+def _make_regressor(model: str, seed: int, kwargs: dict[str, Any], threads: int = 1) -> Any:
     if model == "random_forest":
         from sklearn.ensemble import RandomForestRegressor
 
-        return RandomForestRegressor(**{"n_estimators": 100, "min_samples_leaf": 2, "n_jobs": -1, **kwargs},
+        return RandomForestRegressor(**{"n_estimators": 100, "min_samples_leaf": 2, "n_jobs": threads, **kwargs},
                                      random_state=seed)
     if model == "mlp":
         from sklearn.compose import TransformedTargetRegressor
         from sklearn.neural_network import MLPRegressor
         from sklearn.preprocessing import StandardScaler
 
-        network = MLPRegressor(**{"hidden_layer_sizes": (128, 128), "max_iter": 200, "early_stopping": True, **kwargs},
-                               random_state=seed)
+        defaults = {"hidden_layer_sizes": (128, 128), "max_iter": MLP_MAX_ITER, "early_stopping": True,
+                    "n_iter_no_change": 5, "batch_size": 512}
+        network = MLPRegressor(**{**defaults, **kwargs}, random_state=seed)
         return TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
     try:
         import xgboost
@@ -209,13 +251,22 @@ def _make_regressor(model: str, seed: int, kwargs: dict[str, Any]) -> Any:
             "the xgboost surrogate needs xgboost: pip install 'hpo-workbench[xgboost]'"
         ) from None
     return xgboost.XGBRegressor(
-        **{"n_estimators": 200, "max_depth": 8, "learning_rate": 0.1, "tree_method": "hist", "n_jobs": 2, **kwargs},
+        **{"n_estimators": 200, "max_depth": 8, "learning_rate": 0.1, "tree_method": "hist", "n_jobs": threads,
+           **kwargs},
         random_state=seed,
     )
 
 
+def _target_indices(blackbox: SurrogateBlackbox) -> list[int]:
+    """The objectives a regression model is fitted on: all but the elapsed time when it is the runtime's sum."""
+    table = blackbox.table
+    skip = table.elapsed_objective if table.runtime_objective is not None else None
+    return [k for k, name in enumerate(table.objective_names) if name != skip]
+
+
 def _training_data(blackbox: SurrogateBlackbox) -> tuple[np.ndarray, np.ndarray]:
-    """(configuration, seed, fidelity) rows with a metric value; subsampled to MAX_TRAINING_ROWS."""
+    """(configuration, seed, fidelity) rows with a metric value, and their ``_target_indices`` objectives;
+    subsampled to MAX_TRAINING_ROWS."""
     table = blackbox.table
     values = np.asarray(table.objectives)  # (C, S, F, O)
     num_configs, num_seeds, num_fidelities, num_objectives = values.shape
@@ -224,7 +275,7 @@ def _training_data(blackbox: SurrogateBlackbox) -> tuple[np.ndarray, np.ndarray]
     if len(keep) > MAX_TRAINING_ROWS:
         chosen = np.sort(np.random.default_rng(blackbox.seed).choice(len(keep), MAX_TRAINING_ROWS, replace=False))
         keep, config_index, fidelity_index = keep[chosen], config_index[chosen], fidelity_index[chosen]
-    targets = values.reshape(-1, num_objectives)[keep]
+    targets = values.reshape(-1, num_objectives)[keep][:, _target_indices(blackbox)]
     targets = np.where(np.isnan(targets), np.nanmean(targets, axis=0), targets)  # rare gaps in other objectives
     features = blackbox._features.transform(table.configs)[config_index]
     fidelity = _scaled_fidelity(table.fidelities)[fidelity_index][:, None]
@@ -246,6 +297,8 @@ def _cache_key(blackbox: SurrogateBlackbox) -> str:
         "kwargs": blackbox.model_kwargs,
         "seed": blackbox.seed,
         "max_rows": MAX_TRAINING_ROWS,
+        "code": CODE_DIGEST,
+        "threads": blackbox.threads if blackbox.model_name == "mlp" else None,
         "libraries": libraries,
     }
     return hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()[:20]
@@ -267,9 +320,10 @@ def _load_or_fit(blackbox: SurrogateBlackbox, cache_dir: Path | None) -> Any:
                 logger.warning("cannot read cached surrogate %s (%s); fitting it again", path, error)
     features, targets = _training_data(blackbox)
     logger.info("fitting %s surrogate of %r on %d rows", blackbox.model_name, blackbox.table.name, len(features))
-    regressor = _make_regressor(blackbox.model_name, blackbox.seed, blackbox.model_kwargs)
+    regressor = _make_regressor(blackbox.model_name, blackbox.seed, blackbox.model_kwargs, blackbox.threads)
     try:
-        regressor.fit(features, targets)
+        with threadpool_limits(limits=blackbox.threads):  # the MLP's BLAS threads; the others use n_jobs
+            regressor.fit(features, targets)
     except TypeError as error:
         raise BlackboxError(f"{blackbox.model_name} surrogate: invalid model arguments ({error})") from None
     if hasattr(regressor, "n_jobs") and blackbox.model_name == "random_forest":

@@ -5,7 +5,8 @@ epoch. ``tabulate`` runs every (configuration, seed) task, in parallel worker pr
 ``n_jobs > 1``, and measures the wall-clock seconds spent producing each epoch (the time spent
 inside ``next()`` of the iterator; work done by ``train`` before it returns the iterator is not
 counted). It adds two objectives: ``runtime`` (seconds of each epoch) and ``elapsed_time`` (their
-cumulative sum).
+cumulative sum). Every epoch must yield the same metrics (a metric yielded at some epochs only is an
+error naming it); metrics that are not declared objectives are not stored.
 
 Progress is checkpointed in ``checkpoint_dir``: completed tasks are written in atomically replaced
 chunk files every ``checkpoint_every`` tasks or ``checkpoint_seconds`` seconds, and once more when
@@ -183,6 +184,7 @@ def run_task(train: TrainFunction, config: dict[str, Any], seed: int, names: Seq
     """One task: an array (epochs, len(names) + 1) of the yielded metrics and the seconds per epoch."""
     iterator = iter(train(dict(config), seed))
     rows = []
+    keys: set | None = None
     while True:
         start = time.perf_counter()
         try:
@@ -190,10 +192,24 @@ def run_task(train: TrainFunction, config: dict[str, Any], seed: int, names: Seq
         except StopIteration:
             break
         seconds = time.perf_counter() - start
+        if keys is None:
+            keys = set(metrics)
+        elif set(metrics) != keys:
+            _refuse_changed_keys(keys, set(metrics), config, seed, len(rows) + 1)
         rows.append([_metric_value(metrics, key, config, seed, len(rows) + 1) for key in names] + [seconds])
     if not rows:
         raise BlackboxError(f"train({config}, {seed}) yielded no epoch; yield one dict of metrics per epoch")
     return np.asarray(rows, dtype=np.float64)
+
+
+def _refuse_changed_keys(first: set, now: set, config: dict, seed: int, epoch: int) -> None:
+    """A metric yielded at some epochs only would be dropped or half-stored: refuse it, naming it and the epoch."""
+    key = sorted(now - first or first - now, key=str)[0]
+    where = f"at epoch {epoch} but not at epoch 1" if key in now else f"at epoch 1 but not at epoch {epoch}"
+    raise BlackboxError(
+        f"train({config}, {seed}) yielded metric {key!r} {where}; yield the same metrics at every epoch "
+        "(float('nan') where one is not measured)"
+    )
 
 
 def _metric_value(metrics: Mapping[str, Any], key: str, config: dict, seed: int, epoch: int) -> float:

@@ -4,6 +4,12 @@ Supported: ``uniform_float``/``uniform_int`` (with ``log``), ``categorical``, ``
 hyperparameters; ``EQ``/``IN`` conditions and ``AND`` conjunctions of them (several conditions on one
 child must all hold, which is how ``SearchSpace`` combines them). ``OR`` conjunctions and forbidden
 clauses do not occur in yahpo_data v1.0.2 and are refused with a clear error.
+
+Float bounds carry the round-off of the log transform that wrote them (``lcbench``'s learning rate is
+documented as [1e-4, 0.1] but stored as ``[0.00010000000000000009, 0.10000000000000002]``, which refuses
+1e-4). A bound within a relative ``BOUND_TOLERANCE`` of a decimal with at most ``BOUND_DIGITS`` significant
+digits is moved to that decimal when this widens the range (never narrows it): every value accepted before
+is still accepted, and the documented bounds are too.
 """
 
 from __future__ import annotations
@@ -11,10 +17,26 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from blackbox_repository.errors import BlackboxError
 from searchspace import Categorical, Condition, Domain, Float, Integer, Ordinal, SearchSpace
+
+#: how far (relative) a stored float bound may be from the decimal it stands for
+BOUND_TOLERANCE = 1e-12
+#: most significant digits of a documented bound
+BOUND_DIGITS = 10
+
+
+def documented_bound(value: float, side: Literal["lower", "upper"]) -> float:
+    """The shortest decimal (``BOUND_DIGITS`` significant digits at most) within ``BOUND_TOLERANCE`` of ``value``
+    if it lies outside the range (below a lower bound, above an upper one), else ``value`` itself."""
+    for digits in range(1, BOUND_DIGITS + 1):
+        candidate = float(f"{value:.{digits}g}")
+        if abs(candidate - value) <= BOUND_TOLERANCE * abs(value):
+            widens = candidate <= value if side == "lower" else candidate >= value
+            return candidate if widens else value
+    return value
 
 
 def read_config_space(path: Path | str) -> SearchSpace:
@@ -38,7 +60,8 @@ def parse_config_space(data: Mapping[str, Any], source: str = "config space") ->
 def _domain(spec: Mapping[str, Any], source: str) -> Domain:
     kind = spec.get("type")
     if kind == "uniform_float":
-        return Float(float(spec["lower"]), float(spec["upper"]), log=bool(spec.get("log", False)))
+        low, high = documented_bound(float(spec["lower"]), "lower"), documented_bound(float(spec["upper"]), "upper")
+        return Float(low, high, log=bool(spec.get("log", False)))
     if kind == "uniform_int":
         return Integer(int(spec["lower"]), int(spec["upper"]), log=bool(spec.get("log", False)))
     if kind == "categorical":

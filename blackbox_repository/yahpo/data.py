@@ -16,6 +16,7 @@ from pathlib import Path
 from blackbox_repository.download import fetch
 from blackbox_repository.errors import BlackboxError
 from blackbox_repository.locations import default_cache_dir
+from blackbox_repository.yahpo.checksums import YAHPO_SHA256
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def scenario_file(scenario: str, filename: str, data_dir: Path | str | None = No
     url = f"{base_url().rstrip('/')}/{scenario}/{filename}"
     logger.info("YAHPO %s: %s is not in %s; downloading %s", scenario, filename, directory, url)
     try:
-        return fetch(url, path)
+        return fetch(url, path, sha256=YAHPO_SHA256.get(f"{scenario}/{filename}"))
     except BlackboxError as error:
         reason = _one_line(str(error))
         raise BlackboxError(f"YAHPO {scenario}: {filename} is not in {directory} and {reason}; {FIX_HINT}") from None

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from blackbox_repository import BlackboxRepository
+from blackbox_repository.cli import flag_spellings
 from blackbox_repository.convert import main
 from tests.blackbox_repository.source_builders import truncate, write_lcbench_zip, write_nats
 
@@ -86,3 +87,38 @@ def test_lcbench_family_name(tmp_path: Path) -> None:
     assert main(["lcbench", "--source-path", str(source), "--cache-dir", str(cache), "--no-progress"]) == 0
     bb = BlackboxRepository(cache).load("lcbench-credit-g")
     assert bb.objectives.shape == (3, 1, 50, 8) and not np.isnan(np.asarray(bb.objectives)).any()
+
+
+@pytest.mark.parametrize("spelling", ["underscore", "dash"])
+def test_multi_word_flags_accept_both_spellings(tmp_path: Path, capsys: pytest.CaptureFixture, spelling: str) -> None:
+    source = write_lcbench_zip(tmp_path / "data_2k_lw.zip")
+    flags = {"underscore": ["--source_path", "--cache_dir", "--no_progress"],
+             "dash": ["--source-path", "--cache-dir", "--no-progress"]}[spelling]
+    argv = ["lcbench-credit-g", flags[0], str(source), flags[1], str(tmp_path / "cache"), flags[2]]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert (tmp_path / "cache" / "lcbench-credit-g" / "metadata.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("module", "documented"),
+    [
+        ("blackbox_repository.convert", ["--source_path", "--cache_dir", "--no_progress"]),
+        ("blackbox_repository.import_table", ["--fidelity_column", "--seed_column", "--runtime_objective"]),
+        ("blackbox_repository.evaluate", ["--seed_index"]),
+        ("blackbox_repository.mirror", ["--cache_dir"]),
+    ],
+)
+def test_help_documents_the_underscore_form_with_the_dash_alias(module: str, documented: list[str]) -> None:
+    args = [*(["upload"] if module.endswith("mirror") else []), "--help"]
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    for flag in documented:
+        assert flag in done.stdout and flag.replace("_", "-") in done.stdout, (flag, done.stdout)
+        assert done.stdout.index(flag) < done.stdout.index(flag.replace("_", "-")), flag
+
+
+def test_flag_spellings() -> None:
+    assert flag_spellings("--source-path") == ["--source_path", "--source-path"]
+    assert flag_spellings("--num_seeds") == ["--num_seeds", "--num-seeds"]
+    assert flag_spellings("--url") == ["--url"] and flag_spellings("-v") == ["-v"]

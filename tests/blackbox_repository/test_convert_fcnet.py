@@ -14,6 +14,7 @@ from blackbox_repository.converters import fcnet
 from blackbox_repository.converters.fcnet import SPACE, convert_fcnet
 from blackbox_repository.download import DownloadError
 from searchspace import Categorical, Grid
+from tests.blackbox_repository.optional import import_or_skip
 from tests.blackbox_repository.source_builders import (
     FCNET_CONFIGS,
     FCNET_FILES,
@@ -24,7 +25,7 @@ from tests.blackbox_repository.source_builders import (
     write_fcnet_file,
 )
 
-pytest.importorskip("h5py")
+import_or_skip("h5py", "the FCNet converter needs h5py: pip install 'hpo-workbench[fcnet]'")
 
 ARCHIVE = "fcnet_tabular_benchmarks.tar.gz"
 #: grid order of FCNET_CONFIGS: tanh/8/... first, then relu/tanh/64, then relu/relu/16

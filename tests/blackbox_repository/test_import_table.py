@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pytest
 
 from blackbox_repository import BlackboxError, BlackboxRepository
 from blackbox_repository.import_table import import_table
-from searchspace import Categorical, Grid
+from searchspace import Categorical, Float, Grid, Integer
 
 REPO = Path(__file__).resolve().parents[2]
 LEARNING_RATES = (0.1, 0.003, 1e-4)
@@ -229,3 +230,173 @@ def test_cli_errors_are_one_line_with_exit_code_2(tmp_path: Path, args: list[str
     assert result.stderr.startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "cli-cache" / "x").exists()
+
+
+# Bad values, reserved names, recovery advice (issue 11, items 5 and 6) -----------------------------------
+
+
+def first_row(frame: pd.DataFrame, **where) -> int:
+    mask = np.ones(len(frame), dtype=bool)
+    for column, value in where.items():
+        mask &= frame[column].to_numpy() == value
+    return int(np.flatnonzero(mask)[0])
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("valid_error", np.inf, "objectives must be finite"),
+        ("test_error", -np.inf, "objectives must be finite"),
+        ("runtime", -0.25, "seconds must be finite and >= 0"),
+        ("runtime", np.inf, "seconds must be finite and >= 0"),
+    ],
+)
+def test_infinite_objectives_and_negative_runtimes_are_refused_naming_the_cell(column, value, rule) -> None:
+    frame = long_table()
+    row = first_row(frame, act="relu", lr=0.003, layers=2, seed=3, epoch=4)
+    frame.loc[row, column] = value
+    with pytest.raises(BlackboxError) as error:
+        import_frame(frame)
+    message = str(error.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"row {row} (configuration {{'act': 'relu', 'lr': 0.003, 'layers': 2}}, seed 3, epoch 4): column {column!r} "
+        f"is {value}; {rule}"
+    ), message
+
+
+def test_a_given_elapsed_objective_must_not_be_negative() -> None:
+    frame = long_table()
+    frame["elapsed"] = frame["runtime"] * frame["epoch"]
+    frame.loc[0, "elapsed"] = -1.0
+    with pytest.raises(BlackboxError, match="row 0 .*column 'elapsed' is -1.0; seconds must be"):
+        import_frame(frame, objectives=["valid_error:min", "runtime", "test_error", "elapsed"],
+                     elapsed_objective="elapsed")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("nas201-cifar10", "'nas201-cifar10' is the name of a converted benchmark"),
+        ("fcnet-mine", "names starting with 'fcnet-' are reserved for the repository's own benchmarks"),
+        ("lcbench-anything", "names starting with 'lcbench-' are reserved for the repository's own benchmarks"),
+        ("yahpo-lcbench-3945", "names starting with 'yahpo-' are reserved for the repository's own benchmarks"),
+        ("sklearn-mlp-digits", "'sklearn-mlp-digits' is the name of an embedded benchmark"),
+    ],
+)
+def test_reserved_names_are_refused_up_front(tmp_path: Path, name: str, why: str) -> None:
+    with pytest.raises(BlackboxError) as error:
+        import_frame(tmp_path / "not-even-read.csv", name=name)  # refused before the file is read
+    assert str(error.value) == f"cannot import under the name {name!r}: {why}; choose another, e.g. 'my-{name}'"
+
+
+def test_a_corrupt_imported_benchmark_says_how_to_import_it_again(tmp_path: Path) -> None:
+    table = tmp_path / "runs.csv"
+    long_table().to_csv(table, index=False)
+    repository = BlackboxRepository(tmp_path / "repo")
+    import_frame(table, repository=repository)
+    (tmp_path / "repo" / "my-bench" / "objectives.npy").write_bytes(b"corrupt")
+    with pytest.raises(BlackboxError) as error:
+        repository.load("my-bench")
+    message = str(error.value)
+    assert "generated again" not in message and "\n" not in message
+    assert "was imported from a table and exists nowhere else: re-import it from the original table with python -m " \
+        f"blackbox_repository.import_table {table.resolve()} --name my-bench --fidelity_column epoch" in message
+    assert "--runtime_objective runtime" in message
+
+
+def test_the_recorded_import_command_imports_the_same_benchmark(tmp_path: Path) -> None:
+    table = tmp_path / "runs.csv"
+    long_table().to_csv(table, index=False)
+    first = import_frame(table, space={"lr": Float(1e-4, 0.1, log=True)}, hyperparameter_columns=["act", "layers"])
+    command = shlex.split(first.metadata["import_command"])
+    assert command[:3] == ["python", "-m", "blackbox_repository.import_table"]
+    cache = tmp_path / "again"
+    result = run_cli(*command[3:], cache=cache)
+    assert result.returncode == 0, result.stderr
+    again = BlackboxRepository(cache).load("my-bench")
+    assert again.space == first.space and again.space["lr"] == Float(1e-4, 0.1, log=True)
+    np.testing.assert_array_equal(again.objectives, first.objectives)
+
+
+# A declared search space ---------------------------------------------------------------------------------
+
+
+def test_a_declared_space_is_kept_checked_and_stored(tmp_path: Path) -> None:
+    declared = {"lr": Float(1e-5, 1.0, log=True), "layers": Integer(1, 4), "act": Categorical(("relu", "tanh", "elu"))}
+    repository = BlackboxRepository(tmp_path / "repo")
+    bb = import_frame(long_table(), space=declared, repository=repository)
+    assert dict(bb.space.items()) == {**declared}  # only the declared columns are hyperparameters
+    stored = repository.load("my-bench")
+    assert stored.space == bb.space and stored.metadata["space_declared"] == ["act", "layers", "lr"]
+    assert stored.space["lr"].encode(1e-4) == pytest.approx(0.2)  # the log scale reaches the surrogates
+    check_cells(stored, long_table())
+
+
+def test_without_a_declared_space_the_old_inference_is_kept() -> None:
+    bb = import_frame(long_table())
+    assert bb.space["lr"] == Grid(tuple(sorted(LEARNING_RATES))) and bb.space["act"] == Categorical(("relu", "tanh"))
+
+
+@pytest.mark.parametrize(
+    ("domain", "column", "value"),
+    [
+        (Float(1e-3, 1.0, log=True), "lr", 1e-4),
+        (Integer(2, 4), "layers", 1),
+        (Categorical(("relu", "elu")), "act", "tanh"),
+    ],
+)
+def test_a_row_outside_the_declared_space_is_named(domain, column: str, value) -> None:
+    frame = long_table()
+    with pytest.raises(BlackboxError) as error:
+        import_frame(frame, space={column: domain}, hyperparameter_columns=["act", "lr", "layers"])
+    row = first_row(frame, **{column: value})
+    assert str(error.value).startswith(f"row {row}: {column}={value!r} is outside its declared domain {domain}")
+
+
+def test_an_integer_declared_column_stored_as_floats_is_read_as_integers() -> None:
+    frame = long_table()
+    frame["layers"] = frame["layers"].astype(float)
+    bb = import_frame(frame, space={"layers": Integer(1, 2)}, hyperparameter_columns=["act", "lr"])
+    assert bb.configs["layers"].dtype.kind == "i"
+    bb.space.validate(dict(bb.configs.iloc[0]))
+
+
+def test_cli_declares_the_space_by_flags_and_by_file(tmp_path: Path) -> None:
+    table = tmp_path / "table.csv"
+    long_table().to_csv(table, index=False)
+    space_file = tmp_path / "space.toml"
+    space_file.write_text('[lr]\ntype = "float"\nlow = 1e-5\nhigh = 1.0\nlog = true\n'
+                          '[act]\ntype = "categorical"\nchoices = ["relu", "tanh"]\n')
+    cache = tmp_path / "cli-cache"
+    result = run_cli(
+        str(table), "--name", "declared", "--fidelity_column", "epoch", "--seed_column", "seed",
+        "--objective", "valid_error:min", "--space", str(space_file), "--hyperparameter", "layers:int:1:8:log",
+        cache=cache,
+    )
+    assert result.returncode == 0, result.stderr
+    space = BlackboxRepository(cache).load("declared").space
+    assert dict(space.items()) == {"lr": Float(1e-5, 1.0, log=True), "act": Categorical(("relu", "tanh")),
+                                   "layers": Integer(1, 8, log=True)}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hyperparameter", "lr:float:1e-3:1:log"], "error: row "),
+        (["--hyperparameter", "lr:float:1e-3"], "error: bad hyperparameter 'lr:float:1e-3'; use NAME, NAME:float:"),
+        (["--hyperparameter", "layers:int:1.5:3"], "error: bad hyperparameter 'layers:int:1.5:3': int bounds must"),
+        (["--space", "SPACE"], "error: space file"),
+        (["--name", "nas201-cifar100"], "error: cannot import under the name 'nas201-cifar100'"),
+    ],
+)
+def test_cli_space_and_name_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    table = tmp_path / "table.csv"
+    long_table().to_csv(table, index=False)
+    (tmp_path / "space.json").write_text('{"lr": {"type": "float", "low": 1}}')
+    args = [str(tmp_path / "space.json") if arg == "SPACE" else arg for arg in args]
+    name = [] if "--name" in args else ["--name", "x"]
+    result = run_cli(str(table), *name, "--fidelity_column", "epoch", "--seed_column", "seed", "--objective",
+                     "valid_error:min", *args, cache=tmp_path / "cli-cache")
+    assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("s3fs", reason="the S3 mirror needs s3fs: pip install 'hpo-workbench[s3]'")
-moto_server = pytest.importorskip("moto.server", reason="needs moto's S3 server: pip install 'moto[server]'")
-boto3 = pytest.importorskip("boto3")
+from tests.blackbox_repository.optional import import_or_skip  # noqa: E402
+
+import_or_skip("s3fs", "the S3 mirror needs s3fs: pip install 'hpo-workbench[s3]'")
+moto_server = import_or_skip("moto.server", "needs moto's S3 server: pip install 'moto[server]'")
+boto3 = import_or_skip("boto3", "needs boto3: pip install 'moto[server]'")
 
 from blackbox_repository import BlackboxError, BlackboxRepository, ChecksumError, read_blackbox, write_blackbox  # noqa: E402
 from blackbox_repository.atomic import sha256_file  # noqa: E402

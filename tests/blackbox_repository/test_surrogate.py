@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from blackbox_repository import Blackbox, BlackboxError, Objective
-from blackbox_repository.surrogate import SurrogateBlackbox
+from blackbox_repository import surrogate as surrogate_module
+from blackbox_repository.surrogate import MLP_MAX_ITER, SurrogateBlackbox
 from methods import ASHA
 from searchspace import Categorical, Float, SearchSpace, SearchSpaceError
 from simulator import StopCriteria, simulate
@@ -106,3 +107,97 @@ def test_bad_inputs_give_clear_errors():
         surrogate.evaluate(pd.DataFrame({"x": [0.1], "lr": [1e-3]}), np.array([1]))
     with pytest.raises(BlackboxError, match="n_neighbors must be a positive integer"):
         SurrogateBlackbox(table, "knn", n_neighbors=0)
+
+
+def test_seed_index_is_checked_with_a_one_line_error():
+    table = smooth_table(num_configs=40)
+    knn = SurrogateBlackbox(table, "knn")
+    config = table.config(3)
+    for index in (2, -1):
+        with pytest.raises(BlackboxError) as error:
+            knn.curve(config, index)
+        assert str(error.value) == f"surrogate 'smooth+knn' has seed indices 0..1, got seed index {index}"
+    with pytest.raises(BlackboxError, match="has seed indices 0..1, got seed index 2"):
+        knn.evaluate(pd.DataFrame([config]), np.array([1]), seed_index=2)
+    forest = SurrogateBlackbox(table, "random_forest", n_estimators=5)
+    with pytest.raises(BlackboxError) as error:
+        forest.curve(config, 1)
+    assert str(error.value) == (
+        "surrogate 'smooth+random_forest' has one seed (index 0), got seed index 1: a regression surrogate "
+        "predicts the mean over seeds"
+    )
+    with pytest.raises(BlackboxError, match="has one seed"):
+        forest.evaluate(pd.DataFrame([config]), np.array([1]), seed_index=1)
+
+
+@pytest.mark.parametrize("model", ["random_forest", "xgboost"])
+def test_threads_are_an_argument_defaulting_to_one_and_do_not_change_results(model):
+    table = smooth_table(num_configs=60)
+    kwargs = {"n_estimators": 10}
+    one = SurrogateBlackbox(table, model, **kwargs)
+    assert one.threads == 1
+    if model == "xgboost":
+        assert one._regressor.get_params()["n_jobs"] == 1
+    two = SurrogateBlackbox(table, model, threads=2, **kwargs)
+    if model == "xgboost":
+        assert two._regressor.get_params()["n_jobs"] == 2
+    configs = pd.DataFrame([table.config(i) for i in range(10)])
+    last = np.full(10, EPOCHS)
+    np.testing.assert_array_equal(one.evaluate(configs, last), two.evaluate(configs, last))
+    with pytest.raises(BlackboxError, match="surrogate threads must be a positive integer, got 0"):
+        SurrogateBlackbox(table, model, threads=0)
+
+
+def test_forest_fit_uses_the_given_threads(monkeypatch):
+    from sklearn.ensemble import RandomForestRegressor
+
+    seen = []
+    fit = RandomForestRegressor.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.n_jobs)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(RandomForestRegressor, "fit", spy)
+    SurrogateBlackbox(smooth_table(num_configs=30), "random_forest", n_estimators=3)
+    SurrogateBlackbox(smooth_table(num_configs=30), "random_forest", threads=2, n_estimators=3)
+    assert seen == [1, 2]
+
+
+def test_a_code_change_refits_instead_of_reusing_the_cached_model(tmp_path, monkeypatch):
+    table = smooth_table(num_configs=40)
+    SurrogateBlackbox(table, "random_forest", cache_dir=tmp_path, n_estimators=3)
+    SurrogateBlackbox(table, "random_forest", cache_dir=tmp_path, n_estimators=3)  # same code: reused
+    assert len(list((tmp_path / "surrogates" / "smooth").glob("*.pkl"))) == 1
+    monkeypatch.setattr(surrogate_module, "CODE_DIGEST", "edited-surrogate")
+    SurrogateBlackbox(table, "random_forest", cache_dir=tmp_path, n_estimators=3)
+    assert len(list((tmp_path / "surrogates" / "smooth").glob("*.pkl"))) == 2
+
+
+def test_regression_models_fit_the_objectives_they_keep_and_the_mlp_cost_is_bounded():
+    table = smooth_table()
+    mlp = SurrogateBlackbox(table, "mlp")
+    network = mlp._regressor.regressor_
+    assert network.n_outputs_ == 2  # error and runtime; the elapsed time is the runtime's cumulative sum
+    assert network.early_stopping and network.max_iter == MLP_MAX_ITER and network.n_iter_ <= MLP_MAX_ITER
+    weights = np.concatenate([w.ravel() for w in network.coefs_])
+    assert not np.any((weights != 0) & (np.abs(weights) < np.finfo(np.float64).tiny))  # no subnormal weights
+    curve = mlp.curve(table.config(0), 0)
+    np.testing.assert_allclose(curve[:, 2], np.cumsum(curve[:, 1]))
+    forest = SurrogateBlackbox(table, "random_forest", n_estimators=5)
+    assert forest._regressor.n_outputs_ == 2
+
+
+def test_the_mlp_fit_uses_the_given_blas_threads(monkeypatch):
+    seen = []
+    real = surrogate_module.threadpool_limits
+
+    def recording(limits=None, **kwargs):
+        seen.append(limits)
+        return real(limits=limits, **kwargs)
+
+    monkeypatch.setattr(surrogate_module, "threadpool_limits", recording)
+    table = smooth_table(num_configs=30)
+    SurrogateBlackbox(table, "mlp", max_iter=5)
+    SurrogateBlackbox(table, "mlp", threads=2, max_iter=5)
+    assert seen == [1, 2]

@@ -188,3 +188,32 @@ def test_killed_run_saves_completed_tasks_and_resumes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(script), str(log), str(checkpoint)], cwd=REPO, env=env, check=True, timeout=60)
     rerun = len(log.read_text().splitlines()) - started
     assert rerun <= 40 - (started - 1)  # at most the interrupted task runs twice
+
+
+def sometimes_train(config: dict, seed: int, *, extra_at: int, drop_at: int | None = None):
+    for epoch in range(1, EPOCHS + 1):
+        metrics = {"loss": expected_loss(config, seed, epoch), "score": -float(epoch)}
+        if epoch >= extra_at:
+            metrics["test_loss"] = 0.5  # measured at some epochs only
+        if epoch == drop_at:
+            del metrics["score"]
+        yield metrics
+
+
+@pytest.mark.parametrize(
+    ("extra_at", "drop_at", "message"),
+    [
+        (2, None, "yielded metric 'test_loss' at epoch 2 but not at epoch 1"),
+        (1, None, None),  # at every epoch: allowed (undeclared, not stored)
+        (EPOCHS + 1, 2, "yielded metric 'score' at epoch 1 but not at epoch 2"),
+    ],
+)
+def test_a_metric_yielded_at_some_epochs_only_is_refused(tmp_path: Path, extra_at, drop_at, message) -> None:
+    fn = functools.partial(sometimes_train, extra_at=extra_at, drop_at=drop_at)
+    if message is None:
+        assert run(tmp_path / "ck", fn).objective_names == ["loss", "score", "runtime", "elapsed_time"]
+        return
+    with pytest.raises(BlackboxError) as error:
+        run(tmp_path / "ck", fn)
+    assert message in str(error.value) and "yield the same metrics at every epoch" in str(error.value)
+    assert "\n" not in str(error.value)

@@ -7,6 +7,7 @@ downloads.
 from __future__ import annotations
 
 import platform
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from blackbox_repository.yahpo import (
     parse_yahpo_name,
     yahpo_instances,
 )
+from blackbox_repository.yahpo.config_space import documented_bound
 from blackbox_repository.yahpo.scenarios import SCENARIOS
 from searchspace import Float, Integer, SearchSpaceError
 from tests.blackbox_repository.conftest import SHARED
@@ -202,3 +204,44 @@ def test_missing_files_are_downloaded_into_the_data_directory(tmp_path, monkeypa
         copy = tmp_path / "data" / "iaml_glmnet" / name
         assert copy.read_bytes() == (yahpo_data / "iaml_glmnet" / name).read_bytes()
     assert bb.curve(bb.space.sample(np.random.default_rng(0)), 0).shape == (7, 14)
+
+
+def test_lcbench_accepts_its_documented_bounds():
+    """config_space.json stores learning_rate's range as [0.00010000000000000009, 0.10000000000000002]."""
+    bb = load_yahpo("yahpo-lcbench-3945")
+    assert bb.space["learning_rate"].low == 1e-4
+    config = {**bb.space.sample(np.random.default_rng(0)), "learning_rate": 0.0001}
+    bb.curve(config, 0)
+    bb.curve({**config, "learning_rate": 0.1}, 0)
+    values = bb.evaluate(pd.DataFrame([config]), np.array([52]))
+    assert np.isfinite(values[0, bb.objective_index(bb.metric)])
+    with pytest.raises(SearchSpaceError, match="learning_rate"):
+        bb.curve({**config, "learning_rate": 0.0000999}, 0)
+
+
+@pytest.mark.parametrize(
+    ("stored", "side", "expected"),
+    [
+        (0.00010000000000000009, "lower", 1e-4),  # widens: rounded
+        (0.10000000000000002, "upper", 0.10000000000000002),  # rounding would narrow: kept
+        (0.09999999999999999, "upper", 0.1),
+        (0.99, "upper", 0.99),
+        (0.123456789012345, "lower", 0.123456789012345),  # no short decimal that close: kept
+        (0.0, "lower", 0.0),
+    ],
+)
+def test_documented_bound(stored, side, expected):
+    assert documented_bound(stored, side) == expected
+
+
+def test_a_download_with_a_wrong_checksum_is_refused(tmp_path, monkeypatch, yahpo_data):
+    """A served encoding.json that differs from yahpo_data v1.0.2's is never stored nor parsed."""
+    served = tmp_path / "served" / "iaml_glmnet"
+    shutil.copytree(yahpo_data / "iaml_glmnet", served)
+    (served / "encoding.json").write_text((served / "encoding.json").read_text() + " ")  # still valid JSON
+    monkeypatch.setenv("HPO_YAHPO_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("HPO_YAHPO_URL", (tmp_path / "served").as_uri())
+    with pytest.raises(BlackboxError) as error:
+        load_yahpo("yahpo-iaml_glmnet-1489")  # config_space.json matches its checksum, encoding.json does not
+    assert "encoding.json is not in" in str(error.value) and "truncated or corrupt (sha256" in str(error.value)
+    assert not (tmp_path / "data" / "iaml_glmnet" / "encoding.json").exists()

@@ -113,3 +113,43 @@ def test_other_benchmarks_use_the_repository_and_their_fidelity_column(tmp_path)
     output = pd.read_csv(tmp_path / "out.csv")
     expected = blackbox.evaluate(frame[blackbox.space.names], frame["epoch"].to_numpy())
     np.testing.assert_array_equal(output[[f"y:{n}" for n in blackbox.objective_names]].to_numpy(), expected)
+
+
+def test_describe_prints_the_input_columns(capsys):
+    assert main(["--benchmark", "yahpo-lcbench-3945", "--describe"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "yahpo-lcbench-3945: YAHPO Gym lcbench surrogate; input columns:"
+    assert "  learning_rate: Float(low=0.0001, high=0.10000000000000002, log=True)" in lines
+    assert "  epoch: Integer(low=1, high=52, log=False) (fidelity)" in lines
+    assert "  OpenML_task_id: one of 34 instances (instance; fixed to 3945 by the name)" in lines
+    assert lines[-1].startswith("outputs: y:time, y:val_accuracy")
+    assert main(["--benchmark", "sklearn-mlp-digits", "--describe"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == "  n_units: Grid(choices=(16, 32, 64, 128))"
+    assert "  epoch: integer 1..30 (30 values, fidelity)" in lines
+    assert lines[-1] == ("outputs: y:valid_error, y:test_error, y:train_loss, y:runtime, y:elapsed_time "
+                         "(seed indices 0..2)")
+
+
+def test_describe_shows_conditions_and_input_is_required_without_it(capsys):
+    assert main(["--benchmark", "yahpo-rbv2_xgboost", "--describe"]) == 0
+    assert "  rate_drop is active only if booster == 'dart'" in capsys.readouterr().out.splitlines()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--benchmark", "sklearn-mlp-digits"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == (
+        "error: --input and --output are required (or pass --describe to see the input columns) (see --help)\n"
+    )
+
+
+def test_seed_index_flag_has_both_spellings(tmp_path):
+    blackbox = load_blackbox("sklearn-mlp-digits")
+    blackbox.configs.head(2).assign(epoch=[1, 30]).to_csv(tmp_path / "in.csv", index=False)
+    outputs = []
+    for flag in ("--seed_index", "--seed-index"):
+        assert main(["--benchmark", "sklearn-mlp-digits", "--input", str(tmp_path / "in.csv"),
+                     "--output", str(tmp_path / "out.csv"), flag, "2"]) == 0
+        outputs.append(pd.read_csv(tmp_path / "out.csv"))
+    pd.testing.assert_frame_equal(*outputs)
+    expected = blackbox.evaluate(blackbox.configs.head(2), np.array([1, 30]), 2)
+    np.testing.assert_array_equal(outputs[0][[f"y:{n}" for n in blackbox.objective_names]].to_numpy(), expected)
