@@ -165,6 +165,7 @@ class _Context:
     benchmark_files: dict[str, str]
     arguments: dict[str, Any]
     environment: dict[str, Any]
+    start_at_random: bool = False
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def run_experiment(
     progress: bool | None = False,
     command_line: Sequence[str] | None = None,
     restrict_configurations: bool = False,
+    start_at_random: bool = False,
 ) -> ExperimentSummary:
     """Run every method for seeds ``start_seed .. start_seed + num_seeds - 1``; skip complete runs.
 
@@ -202,7 +204,9 @@ def run_experiment(
     criteria are off unless given. ``jobs`` runs that many (method, seed) pairs in parallel processes.
     ``cache_dir`` is the blackbox cache (default: ``$HPO_BLACKBOX_CACHE`` or the user cache);
     ``progress`` shows a progress bar (None: only on a terminal). ``restrict_configurations`` restricts every
-    method to the benchmark's tabulated configurations (part of the settings). Argument errors name the CLI flag.
+    method to the benchmark's tabulated configurations (part of the settings). ``start_at_random``: no method
+    evaluates the midpoint of the space first (the default of every searcher, as in Syne Tune; on NASBench-201 the
+    all-``nor_conv_1x1`` cell, which flatters early curves); part of the settings. Argument errors name the CLI flag.
     """
     arguments = {name: value for name, value in locals().items() if name != "command_line"}
     methods = _check_methods(methods)
@@ -223,7 +227,7 @@ def run_experiment(
             "seconds) or another stop criterion (--max_results, --max_trials, --target_metric_value)"
         )
     for method in methods:  # constructor errors surface before any run starts
-        build_method(method, blackbox, definition, seed=0)
+        build_method(method, blackbox, definition, seed=0, start_at_random=start_at_random)
 
     context = _Context(
         benchmark=benchmark,
@@ -237,6 +241,7 @@ def run_experiment(
         benchmark_files=_benchmark_files(repository, definition.blackbox),
         arguments=store.to_json({**arguments, "methods": list(methods)}),
         environment={**_environment(), "command_line": list(command_line) if command_line is not None else None},
+        start_at_random=start_at_random,
     )
     results_dir = Path(results_dir)
     seeds = range(start_seed, start_seed + num_seeds)
@@ -315,10 +320,13 @@ def load_benchmark(
     return definition.resolve(blackbox), blackbox
 
 
-def build_method(name: str, blackbox: BlackboxBase, definition: BenchmarkDefinition, *, seed: int) -> Scheduler:
-    """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition."""
+def build_method(
+    name: str, blackbox: BlackboxBase, definition: BenchmarkDefinition, *, seed: int, start_at_random: bool = False
+) -> Scheduler:
+    """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition;
+    ``start_at_random``: no point (by default the midpoint of the space) is evaluated before the search proper."""
     spec = resolve_method(name)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"points_to_evaluate": []} if start_at_random else {}
     if definition.restrict_configurations:
         if not spec.supports_restrict_configurations:
             raise ExperimentError(
@@ -418,7 +426,9 @@ def _simulate(context: _Context, task: _Task, blackbox: BlackboxBase | None) -> 
         if key not in _BLACKBOXES:
             _BLACKBOXES[key] = definition.open(BlackboxRepository(context.cache_dir))
         blackbox = _BLACKBOXES[key]
-    scheduler = build_method(task.method, blackbox, definition, seed=task.seeds.method_seed)
+    scheduler = build_method(
+        task.method, blackbox, definition, seed=task.seeds.method_seed, start_at_random=context.start_at_random
+    )
     started_at = _now()
     started = time.perf_counter()
     result = simulate(
@@ -507,6 +517,8 @@ def _shared_settings(context: _Context, method: str) -> dict[str, Any]:
             "decision_overhead": context.decision_overhead,
             "method": method,
             "master_random_seed": context.master_random_seed,
+            # recorded only when set, so runs stored before the switch existed keep matching
+            **({"start_at_random": True} if context.start_at_random else {}),
         }
     )
 
@@ -680,6 +692,12 @@ def build_parser() -> argparse.ArgumentParser:
         "surrogate); part of the run's settings",
     )
     parser.add_argument(
+        "--start_at_random",
+        action="store_true",
+        help="methods do not evaluate the midpoint of the space first (their default, as in Syne Tune); part of "
+        "the run's settings",
+    )
+    parser.add_argument(
         "--show_schedule",
         action="store_true",
         help="print each method's rung levels/brackets for the benchmark and exit",
@@ -720,6 +738,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=None,
             command_line=["python", "-m", "experiments.run", *argv],
             restrict_configurations=args.restrict_configurations,
+            start_at_random=args.start_at_random,
         )
     except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError, OSError) as error:
         return _fail(str(error))

@@ -26,8 +26,10 @@ def test_loads_from_the_package_with_the_expected_shape(bb) -> None:
     assert BlackboxRepository().path(NAME) == EMBEDDED_DIR / NAME
     assert NAME in BlackboxRepository().list()
     assert (bb.num_configs, len(bb.seeds), len(bb.fidelities)) == (1280, 3, 30)
-    assert bb.objective_names == ["valid_error", "test_error", "train_loss", "runtime", "elapsed_time"]
-    assert (bb.metric, bb.mode) == ("valid_error", "min")
+    assert bb.objective_names == [
+        "valid_loss", "valid_error", "test_loss", "test_error", "train_loss", "runtime", "elapsed_time"
+    ]  # fmt: skip
+    assert (bb.metric, bb.mode) == ("valid_loss", "min")
     assert (bb.runtime_objective, bb.elapsed_objective, bb.fidelity_name) == ("runtime", "elapsed_time", "epoch")
     assert bb.objectives.dtype == np.float64
     np.testing.assert_array_equal(bb.seeds, [0, 1, 2])
@@ -50,7 +52,11 @@ def test_values_are_sane(bb) -> None:
     for name in ("valid_error", "test_error"):
         errors = values[..., bb.objective_index(name)]
         assert errors.min() >= 0 and errors.max() <= 1
-    assert 0 <= bb.best_value() < 0.06
+    assert 0 < bb.best_value() < 0.1  # validation cross-entropy of the best network
+    for name in ("valid_loss", "test_loss"):
+        assert (values[..., bb.objective_index(name)] > 0).all()
+    final = values[:, :, -1, bb.objective_index("valid_loss")]
+    assert len(np.unique(final)) == final.size  # continuous: no two runs tie (the error has ~150 values)
     runtime = values[..., bb.objective_index("runtime")]
     assert (runtime > 0).all()
     np.testing.assert_allclose(values[..., bb.objective_index("elapsed_time")], np.cumsum(runtime, axis=2))
@@ -69,12 +75,15 @@ def test_the_script_trains_one_configuration(tmp_path: Path, bb) -> None:
     config = {"n_units": 32, "n_layers": 2, "learning_rate_init": 1e-3, "alpha": 1e-4, "batch_size": 64,
               "activation": "relu"}
     small = tabulate("one", functools.partial(script.train_mlp, epochs=2), [config], [1], script.SPACE,
-                     objectives=script.OBJECTIVES, metric="valid_error", checkpoint_dir=tmp_path / "ck",
+                     objectives=script.OBJECTIVES, metric=script.METRIC, checkpoint_dir=tmp_path / "ck",
                      progress=False)
     values = small.objectives[0, 0]
-    assert values.shape == (2, 5)
-    assert np.all((values[:, :2] >= 0) & (values[:, :2] <= 1)) and np.all(values[:, 2] > 0)
-    assert values[1, 2] < values[0, 2]  # the training loss decreases
+    names = [objective.name for objective in script.OBJECTIVES]
+    assert values.shape == (2, len(names) + 2)  # the objectives, runtime and elapsed time
+    errors, losses = values[:, [names.index("valid_error"), names.index("test_error")]], values[:, :5]
+    assert np.all((errors >= 0) & (errors <= 1)) and np.all(losses > 0)
+    train_loss = values[:, names.index("train_loss")]
+    assert train_loss[1] < train_loss[0]  # the training loss decreases
     if bb.metadata["machine"]["libraries"].get("scikit-learn") == importlib.metadata.version("scikit-learn"):
-        stored = bb.objectives[bb.index_of(config), 1, :2, :3]  # same code, seed and library: same curve
-        np.testing.assert_allclose(values[:, :3], stored, rtol=1e-6, atol=1e-9)
+        stored = bb.objectives[bb.index_of(config), 1, :2, : len(names)]  # same code, seed and library
+        np.testing.assert_allclose(values[:, : len(names)], stored, rtol=1e-6, atol=1e-9)

@@ -127,8 +127,8 @@ def test_describe_prints_the_input_columns(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "  n_units: Grid(choices=(16, 32, 64, 128))"
     assert "  epoch: integer 1..30 (30 values, fidelity)" in lines
-    assert lines[-1] == ("outputs: y:valid_error, y:test_error, y:train_loss, y:runtime, y:elapsed_time "
-                         "(seed indices 0..2)")
+    assert lines[-1] == ("outputs: y:valid_loss, y:valid_error, y:test_loss, y:test_error, y:train_loss, y:runtime, "
+                         "y:elapsed_time (seed indices 0..2)")
 
 
 def test_describe_shows_conditions_and_input_is_required_without_it(capsys):

@@ -217,7 +217,7 @@ def test_cli_in_a_subprocess(tmp_path, toy_cache):
 def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
     code, out, err = cli(capsys, "--num_seeds", "2", "--method", "ASHA", "RandomSearch", "--results_dir", str(tmp_path))
     assert code == 0, err
-    assert "benchmark sklearn-mlp-digits: metric valid_error (min)" in out
+    assert "benchmark sklearn-mlp-digits: metric valid_loss (min)" in out
     assert "4 runs: 4 run now, 0 skipped" in out
     rows = {line.split()[0]: line.split() for line in out.splitlines()[3:]}
     assert set(rows) == {"ASHA", "RandomSearch"} and all(cells[1] == "2" for cells in rows.values())

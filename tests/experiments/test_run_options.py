@@ -145,3 +145,22 @@ def test_runs_stored_with_the_old_decision_clock_key_still_read(tmp_path, capsys
     assert code == 0, err
     header, row = out.strip().splitlines()[-2:]
     assert "decision CPU time per run (s, mean)" in header and float(row.split()[-1]) > 60
+
+
+def test_start_at_random_skips_the_midpoint_and_is_part_of_the_settings(tmp_path, capsys):
+    definition, blackbox = load_benchmark(TOY)
+    midpoint = blackbox.space.midpoint()
+    for flags, first_is_midpoint in (([], True), (["--start_at_random"], False)):
+        results = tmp_path / ("random" if flags else "midpoint")
+        code, _, err = cli(capsys, *TOY_ARGS, "--method", "RandomSearch", "ASHA", "--num_seeds", "2",
+                           "--results_dir", str(results), *flags)  # fmt: skip
+        assert code == 0, err
+        for method in ("RandomSearch", "ASHA"):
+            for seed in range(2):
+                run = read_run(run_dir(results, "default", TOY, method, seed))
+                first = run.trials.iloc[0][blackbox.space.names].to_dict()
+                assert (first == midpoint) is first_is_midpoint, (method, seed, first)
+                assert run.metadata["settings"].get("start_at_random", False) is not first_is_midpoint
+    code, _, err = cli(capsys, *TOY_ARGS, "--method", "ASHA", "--num_seeds", "2", "--results_dir",
+                       str(tmp_path / "midpoint"), "--start_at_random")  # fmt: skip
+    assert code == 2 and "start_at_random" in err  # other settings under the same tag are refused

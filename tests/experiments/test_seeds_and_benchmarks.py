@@ -33,7 +33,7 @@ def test_registered_default_benchmark():
     definition = BENCHMARKS["sklearn-mlp-digits"]
     assert (definition.blackbox, definition.metric, definition.mode, definition.n_workers) == (
         "sklearn-mlp-digits",
-        "valid_error",
+        "valid_loss",
         "min",
         4,
     )

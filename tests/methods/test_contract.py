@@ -317,7 +317,7 @@ def test_searcher_hears_every_trial_from_pending_to_end(method, mode, digits):
     blackbox = digits if mode == "min" else negated(digits)
     result, probe, recorder = run(build(method, blackbox, seed=4, mode=mode), blackbox, seed=4, record=True)
     frame = result.results_frame()
-    value = {(row.trial_id, row.epoch): row.valid_error for row in frame.itertuples()}
+    value = {(row.trial_id, row.epoch): getattr(row, blackbox.metric) for row in frame.itertuples()}
     sign = 1.0 if mode == "min" else -1.0
     pending: dict[int, int] = {}  # trial -> the epoch it runs to
     ended: dict[int, TrialStatus] = {}

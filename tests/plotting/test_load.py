@@ -120,7 +120,7 @@ def test_best_so_far_on_the_grid_matches_results_parquet_by_hand(stored):
     curves = load(stored, "default", points=60)
     assert curves.benchmarks == [BENCHMARK]
     assert curves.methods == ["RandomSearch", "ASHA"]  # registry order, not alphabetical
-    assert curves.modes == {BENCHMARK: "min"} and curves.metrics == {BENCHMARK: "valid_error"}
+    assert curves.modes == {BENCHMARK: "min"} and curves.metrics == {BENCHMARK: "valid_loss"}
     grid = curves.grids[BENCHMARK]
     first_results = [
         pd.read_parquet(path / store.RESULTS_FILE)["time"].iloc[0] for path in curves.runs["path"].map(Path)
