@@ -14,10 +14,9 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from blackbox_repository.atomic import sha256_file
 from blackbox_repository.errors import BlackboxError, ChecksumError
+from blackbox_repository.progress import tqdm
 
 logger = logging.getLogger(__name__)
 

@@ -32,12 +32,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from blackbox_repository.atomic import sha256_file, write_directory_atomic
 from blackbox_repository.cli import OneLineErrorParser
 from blackbox_repository.errors import BlackboxError, ChecksumError
 from blackbox_repository.locations import MIRROR_ENV, benchmark_dir, default_cache_dir
+from blackbox_repository.progress import tqdm
 from blackbox_repository.storage import DATA_FILES, METADATA_FILE, verify_checksums, write_verified_stamp
 
 logger = logging.getLogger(__name__)

@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from blackbox_repository.atomic import write_bytes_atomic, write_text_atomic
 from blackbox_repository.blackbox import Blackbox, Objective
 from blackbox_repository.errors import BlackboxError
+from blackbox_repository.progress import tqdm
 from searchspace import SearchSpace, SearchSpaceError
 
 logger = logging.getLogger(__name__)

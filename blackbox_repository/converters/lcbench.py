@@ -47,7 +47,6 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from blackbox_repository.blackbox import Blackbox, Objective
 from blackbox_repository.converters.sources import (
@@ -59,6 +58,7 @@ from blackbox_repository.converters.sources import (
     warn_unexpected_count,
 )
 from blackbox_repository.errors import BlackboxError, ChecksumError
+from blackbox_repository.progress import tqdm
 from searchspace import Float, Integer, SearchSpace
 
 logger = logging.getLogger(__name__)

@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from blackbox_repository.blackbox import Blackbox, Objective
 from blackbox_repository.converters.sources import (
@@ -64,6 +63,7 @@ from blackbox_repository.converters.sources import (
     warn_unexpected_count,
 )
 from blackbox_repository.errors import BlackboxError
+from blackbox_repository.progress import tqdm
 from searchspace import Categorical, SearchSpace
 
 logger = logging.getLogger(__name__)
