@@ -358,10 +358,11 @@ def show_schedule(
         scheduler = build_method(method, blackbox, definition, seed=0)
         spec = resolve_method(method)
         alias = f"alias of {spec.alias_of}, identical results; " if spec.alias_of else ""
-        parts.append(
-            f"{method} on {benchmark} (max_t={definition.max_t}; {alias}{spec.describe()}):\n"
-            f"{scheduler.schedule_description()}"
-        )
+        description = scheduler.schedule_description()
+        searcher = scheduler.searcher
+        if searcher is not None and searcher.describe() not in description:
+            description += f"\n  searcher: {searcher.describe()}"
+        parts.append(f"{method} on {benchmark} (max_t={definition.max_t}; {alias}{spec.describe()}):\n{description}")
     return "\n\n".join(parts)
 
 

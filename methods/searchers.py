@@ -80,7 +80,7 @@ class RandomSearcher(Searcher):
         repeats = "with repeats" if self.allow_duplicates else "no configuration twice"
         first = (
             f"; first the midpoint of the space {self.space.midpoint()} (Syne Tune's default; pass "
-            "points_to_evaluate=[] to start at random)"
+            "points_to_evaluate=[], or --start_at_random on the command line, to start at random)"
             if self.starts_at_midpoint
             else ""
         )
