@@ -189,17 +189,13 @@ class Scheduler(abc.ABC):
 
     def on_error(self, trial_id: int, epoch: int) -> None:
         """``trial_id`` failed at ``epoch`` (e.g. its metric is NaN); it will not report again."""
-        searcher = self._searcher
-        if searcher is not None and searcher.observes:
-            self._end(trial_id, TrialStatus.FAILED)
+        self._end(trial_id, TrialStatus.FAILED)
         self._on_error(trial_id, epoch)
 
     def on_stop(self, trial_id: int) -> None:
         """The caller ended ``trial_id`` (running or paused): the experiment is over, or a scheduler wrapping
         this one stopped it. It will not run again."""
-        searcher = self._searcher
-        if searcher is not None and searcher.observes:
-            self._end(trial_id, TrialStatus.STOPPED)
+        self._end(trial_id, TrialStatus.STOPPED)
         self._on_stop(trial_id)
 
     def on_stop_all(self, trial_ids: Iterable[int]) -> None:
@@ -214,9 +210,7 @@ class Scheduler(abc.ABC):
     # Searcher notifications ----------------------------------------------------------------------
     def _give_up(self, trial_id: int) -> None:
         """A paused trial will never be resumed: the searcher hears it ended (STOPPED)."""
-        searcher = self._searcher
-        if searcher is not None and searcher.observes:
-            self._end(trial_id, TrialStatus.STOPPED)
+        self._end(trial_id, TrialStatus.STOPPED)
 
     def _announce(self, new_trial_id: int | None, suggestion: Suggestion, searcher: Searcher) -> None:
         if suggestion.trial_id is not None:  # resume
@@ -234,7 +228,8 @@ class Scheduler(abc.ABC):
         searcher.on_pending(trial_id, config, done + 1 if report_at is None else report_at)
 
     def _end(self, trial_id: int, status: TrialStatus) -> None:
-        """Tell the searcher once that ``trial_id`` ended (later calls for the same trial do nothing)."""
+        """Tell the searcher once that ``trial_id`` ended (later calls for the same trial do nothing). Only the
+        trials of a listening searcher are in ``_live``: for any other this does nothing."""
         if self._live.pop(trial_id, None) is not None:
             self._searcher.on_end(trial_id, status)
 

@@ -145,51 +145,38 @@ class Rung:
         self._sorted: list[float] = []  # losses, ascending
         self._paused: list[tuple[float, int, int]] = []  # heap of (loss, arrival, trial_id)
         self._count = 0
-        self._cutoff: float | None = None  # as a loss; cached, recomputed after every add
+        self._cutoff: float | None = None  # as a loss; cached, recomputed after every value recorded
 
     def __len__(self) -> int:
         return len(self._sorted)
 
-    def add(self, value: float) -> None:
-        bisect.insort(self._sorted, self.sign * value)
-        if len(self._sorted) >= 2:
-            self._cutoff = quantile_linear(self._sorted, self.quantile)
-
-    def admits(self, value: float) -> bool:
-        """Record ``value`` and say whether it is at least as good as the new cutoff (the stopping rule's test:
-        ``add`` then ``qualifies``, in one step)."""
+    def _record(self, value: float) -> float:
+        """Insert ``value`` as a loss, update the cutoff; returns the loss."""
         loss = self.sign * value
         bisect.insort(self._sorted, loss)
         if len(self._sorted) >= 2:
             self._cutoff = quantile_linear(self._sorted, self.quantile)
-            return loss <= self._cutoff
-        return True
+        return loss
+
+    def admits(self, value: float) -> bool:
+        """Record ``value`` and say whether it is at least as good as the new cutoff (the stopping rule's test)."""
+        loss = self._record(value)
+        return self._cutoff is None or loss <= self._cutoff
 
     def admits_by_rank(self, value: float, fraction: float) -> bool:
         """Record ``value`` and say whether the values strictly better than it make up at most ``fraction`` of the
         rung, its own included (Syne Tune 0.16's rank rule; the first value always passes)."""
-        loss = self.sign * value
-        sorted_losses = self._sorted
-        better = bisect.bisect_left(sorted_losses, loss)
-        sorted_losses.insert(bisect.bisect_right(sorted_losses, loss, better), loss)
-        if len(sorted_losses) >= 2:
-            self._cutoff = quantile_linear(sorted_losses, self.quantile)
-        return better / len(sorted_losses) <= fraction
+        better = bisect.bisect_left(self._sorted, self.sign * value)
+        self._record(value)
+        return better / len(self._sorted) <= fraction
 
     def cutoff(self) -> float | None:
         """The threshold in metric units (None with fewer than two values)."""
         return None if self._cutoff is None else self.sign * self._cutoff
 
-    def qualifies(self, value: float) -> bool:
-        cutoff = self._cutoff
-        return cutoff is None or self.sign * value <= cutoff
-
     def pause(self, trial_id: int, value: float) -> None:
         """Record ``value`` and keep ``trial_id`` waiting here for promotion."""
-        loss = self.sign * value
-        bisect.insort(self._sorted, loss)
-        if len(self._sorted) >= 2:
-            self._cutoff = quantile_linear(self._sorted, self.quantile)
+        loss = self._record(value)
         self._count += 1
         heapq.heappush(self._paused, (loss, self._count, trial_id))
 

@@ -310,9 +310,7 @@ class _Simulation:
         """A checkpoint to copy must exist: a running, paused or stopped trial that has finished an epoch
         and has epochs left to run."""
         method = type(self.scheduler).__name__
-        if isinstance(source, bool) or not isinstance(source, (int, np.integer)) or not 0 <= source < len(
-            self.seed_indices
-        ):
+        if self._status_of(source) is None:
             raise SimulationError(
                 f"{method} asked to start a trial from the checkpoint of trial {source!r}, which does not exist "
                 f"({len(self.seed_indices)} trials so far)"
