@@ -321,10 +321,18 @@ def load_benchmark(
 
 
 def build_method(
-    name: str, blackbox: BlackboxBase, definition: BenchmarkDefinition, *, seed: int, start_at_random: bool = False
+    name: str,
+    blackbox: BlackboxBase,
+    definition: BenchmarkDefinition,
+    *,
+    seed: int,
+    start_at_random: bool = False,
+    n_workers: int | None = None,
 ) -> Scheduler:
     """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition;
-    ``start_at_random``: no point (by default the midpoint of the space) is evaluated before the search proper."""
+    ``start_at_random``: no point (by default the midpoint of the space) is evaluated before the search proper;
+    ``n_workers`` (default: the definition's) is passed to the parts of the method that take it."""
+    n_workers = definition.n_workers if n_workers is None else n_workers
     spec = resolve_method(name)
     options: dict[str, Any] = {"points_to_evaluate": []} if start_at_random else {}
     if definition.restrict_configurations:
@@ -340,6 +348,7 @@ def build_method(
         mode=definition.mode,
         max_t=definition.max_t,
         seed=seed,
+        n_workers=n_workers,
         **options,
     )
 
@@ -428,7 +437,12 @@ def _simulate(context: _Context, task: _Task, blackbox: BlackboxBase | None) -> 
             _BLACKBOXES[key] = definition.open(BlackboxRepository(context.cache_dir))
         blackbox = _BLACKBOXES[key]
     scheduler = build_method(
-        task.method, blackbox, definition, seed=task.seeds.method_seed, start_at_random=context.start_at_random
+        task.method,
+        blackbox,
+        definition,
+        seed=task.seeds.method_seed,
+        start_at_random=context.start_at_random,
+        n_workers=context.n_workers,
     )
     started_at = _now()
     started = time.perf_counter()

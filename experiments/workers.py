@@ -122,4 +122,3 @@ def handle_sigterm() -> Any:
 def restore_sigterm(previous: Any) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
-

@@ -19,7 +19,8 @@ defaults of the seed documentation (Syne Tune's HyperbandScheduler): rung levels
   metrics under ``cost_attr`` (default ``elapsed_time``) and must be the total cost of reaching the rung
   (the tables' ``elapsed_time`` is).
 - ``brackets > 1`` (asynchronous Hyperband): each new trial draws a bracket ``s`` with probability
-  proportional to the first-rung size of bracket ``s`` in synchronous Hyperband; its first rung is
+  proportional to the first-rung size of bracket ``s`` in synchronous Hyperband (or as its searcher says, if
+  the searcher adapts brackets: Hyper-Tune); its first rung is
   then the ``s``-th level (bracket ``len(levels)`` runs straight to ``max_t``). Trials of all brackets
   share one rung system unless ``rung_system_per_bracket=True``. The probabilities are the documented
   ones (tutorial: "this distribution is proportional to the rung sizes in synchronous Hyperband ...
@@ -252,7 +253,12 @@ class ASHA(Scheduler):
             self._uniforms = self._rng.random(256).tolist()
             self._uniforms.reverse()
         u = self._uniforms.pop()
-        return min(bisect.bisect_right(self._cumulative, u), self.brackets - 1)
+        cumulative = self._cumulative
+        if self.searcher.adapts_brackets:
+            first_levels = [*self.levels, self.max_t][: self.brackets]
+            probabilities = self.searcher.bracket_distribution(self.bracket_probabilities, first_levels)
+            cumulative = list(itertools.accumulate(probabilities))
+        return min(bisect.bisect_right(cumulative, u), self.brackets - 1)
 
     def _system(self, bracket: int) -> dict[int, Rung]:
         return self._systems[bracket if self.rung_system_per_bracket else 0]

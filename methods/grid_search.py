@@ -28,7 +28,7 @@ import numpy as np
 
 from methods.base import check_positive_int
 from methods.random_search import RandomSearch
-from methods.searchers import Searcher, _checked_candidates, complete_config
+from methods.searchers import Searcher, checked_candidates, complete_config
 from searchspace import INACTIVE_COORDINATE, Categorical, Config, Float, Integer, SearchSpace
 from searchspace.conditions import topological_order
 
@@ -64,7 +64,7 @@ class CandidateSet:
     def __init__(self, space: SearchSpace, configs: Sequence[Mapping[str, Any]]) -> None:
         self.space = space
         self.names = space.names
-        self.configs = _checked_candidates(space, configs)
+        self.configs = checked_candidates(space, configs)
         self.index = {self.key(config): i for i, config in enumerate(self.configs)}
         columns = [[config[name] for config in self.configs] for name in self.names]
         self._codes_of: list[dict[Any, int]] = []

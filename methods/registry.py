@@ -24,8 +24,11 @@ from typing import Any
 
 from methods.asha import ASHA, Hyperband
 from methods.base import Scheduler
+from methods.bayesopt import GPSearcher
 from methods.dehb import DEHB
+from methods.dyhpo import DyHPO
 from methods.grid_search import GridSearcher
+from methods.hypertune import HyperTuneSearcher
 from methods.median_stopping import MedianStoppingRule
 from methods.pasha import PASHA
 from methods.pbt import PBT
@@ -46,12 +49,15 @@ SCHEDULERS: dict[str, type[Scheduler]] = {
     "SyncSH": SyncSuccessiveHalving,
     "DEHB": DEHB,
     "PBT": PBT,
+    "DyHPO": DyHPO,
 }
 
 SEARCHERS: dict[str, type[Searcher]] = {
     "random": RandomSearcher,
     "grid": GridSearcher,
     "rea": RegularizedEvolution,
+    "gp": GPSearcher,
+    "hypertune": HyperTuneSearcher,
 }
 
 COMPOSE = "+"
@@ -89,24 +95,50 @@ class MethodSpec:
         return f"{self.scheduler} scheduler{f' ({options})' if options else ''} + {self.searcher} searcher"
 
     def __call__(
-        self, space: SearchSpace, *, metric: str, mode: str = "min", max_t: int, seed: int = 0, **options: Any
+        self,
+        space: SearchSpace,
+        *,
+        metric: str,
+        mode: str = "min",
+        max_t: int,
+        seed: int = 0,
+        n_workers: int | None = None,
+        **options: Any,
     ) -> Scheduler:
+        """The scheduler with its searcher. ``n_workers`` (the number of parallel workers, if known) is passed
+        to the parts that take it (e.g. a model-based searcher's number of initial random configurations)."""
         options = {**self.options, **options}
         if options.get("restrict_configurations") is not None and not self.supports_restrict_configurations:
             raise ValueError(f"{self.describe()} does not support restrict_configurations")
         searcher_class = SEARCHERS[self.searcher]
         accepted = _keyword_parameters(searcher_class)
         searcher_options = {name: options.pop(name) for name in list(options) if name in accepted}
+        scheduler_class = SCHEDULERS[self.scheduler]
+        if n_workers is not None:
+            if "n_workers" in accepted:
+                searcher_options["n_workers"] = n_workers
+            if "n_workers" in _keyword_parameters(scheduler_class):
+                options["n_workers"] = n_workers
         searcher = searcher_class(space, seed=seed, **searcher_options)
-        return SCHEDULERS[self.scheduler](
-            space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher, **options
-        )
+        return scheduler_class(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher, **options)
 
 
 @cache
-def _keyword_parameters(searcher_class: type[Searcher]) -> frozenset[str]:
-    parameters = inspect.signature(searcher_class).parameters
-    return frozenset(name for name in parameters if name not in ("space", "seed"))
+def _keyword_parameters(part: type[Searcher] | type[Scheduler]) -> frozenset[str]:
+    """The keyword arguments ``part`` takes (following ``**kwargs`` to the base classes that receive them)."""
+    names: set[str] = set()
+    for cls in part.__mro__:
+        if "__init__" not in vars(cls):
+            continue
+        parameters = inspect.signature(cls.__init__).parameters
+        names.update(
+            name
+            for name, parameter in parameters.items()
+            if parameter.kind not in (inspect.Parameter.VAR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
+        )
+        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+            break
+    return frozenset(names - {"self", "space", "seed"})
 
 
 def _alias(target: str) -> MethodSpec:
@@ -129,7 +161,17 @@ _METHODS: dict[str, MethodSpec] = {
     "GridSearch": MethodSpec("FIFO", "grid"),
     "REA": MethodSpec("FIFO", "rea"),
     "PBT": MethodSpec("PBT"),
+    "BayesianOptimization": MethodSpec("FIFO", "gp"),
+    "MOBSTER-JOINT": MethodSpec("ASHA", "gp", {"rule": "promotion", "model": "joint"}),
+    "MOBSTER-INDEP": MethodSpec("ASHA", "gp", {"rule": "promotion", "model": "independent"}),
+    "HYPERTUNE-INDEP": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "model": "independent"}),
+    "HYPERTUNE4-INDEP": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "brackets": 4, "model": "independent"}),
+    "HYPERTUNE-JOINT": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "model": "joint"}),
+    "SYNCMOBSTER": MethodSpec("SyncHyperband", "gp", {"model": "independent"}),
+    "DyHPO": MethodSpec("DyHPO", "gp", {"model": "joint", "opt_skip_period": 3}),
 }
+
+_LISTED_FIRST = ("RandomSearch", "ASHA", "ASHA-PROM", "MOBSTER-JOINT")
 
 #: every registered method, in the order methods are listed (aliases next to the names they stand for)
 REGISTRY: dict[str, MethodSpec] = {
@@ -142,7 +184,9 @@ REGISTRY: dict[str, MethodSpec] = {
     "ASHA-COST": _METHODS["ASHA-COST"],
     "Hyperband": _METHODS["Hyperband"],
     "Hyperband-STOP": _METHODS["Hyperband-STOP"],
-    **{name: spec for name, spec in _METHODS.items() if name not in ("RandomSearch", "ASHA", "ASHA-PROM")},
+    **{name: spec for name, spec in _METHODS.items() if name not in _LISTED_FIRST},
+    "MOBSTER-JOINT": _METHODS["MOBSTER-JOINT"],
+    "MOBSTER": _alias("MOBSTER-JOINT"),
 }
 
 #: alias -> the registered name with identical results

@@ -190,6 +190,11 @@ class Rung:
         heapq.heappop(self._paused)
         return trial_id
 
+    def withdraw(self, trial_id: int) -> None:
+        """``trial_id`` is no longer paused here (resumed by another rule, e.g. DyHPO's model)."""
+        self._paused = [entry for entry in self._paused if entry[2] != trial_id]
+        heapq.heapify(self._paused)
+
     @property
     def values(self) -> list[float]:
         """The recorded values in metric units, ascending."""

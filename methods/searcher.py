@@ -19,6 +19,9 @@ runs, whichever searcher proposed it:
   Exactly once per trial that was pending, after its last ``on_result``; a paused trial that is never resumed
   ends when its scheduler gives it up or when the experiment ends (``STOPPED``).
 
+A searcher may also set the bracket probabilities of asynchronous Hyperband (``adapts_brackets``,
+``bracket_distribution``: Hyper-Tune).
+
 A searcher that overrides none of the three notifications (e.g. random or grid search) is never called for
 them (``observes`` is False): notifications cost nothing where nobody listens.
 """
@@ -42,6 +45,8 @@ class Searcher(abc.ABC):
     supports_restrict_configurations: ClassVar[bool] = False
     #: whether the searcher overrides a notification (set for every subclass; see the module docstring)
     observes: ClassVar[bool] = False
+    #: whether ``bracket_distribution`` adapts the brackets of an asynchronous Hyperband scheduler (Hyper-Tune)
+    adapts_brackets: ClassVar[bool] = False
     #: the configurations it is restricted to (``restrict_configurations``), or None; a scheduler that makes
     #: configurations of its own (PBT's explore step) keeps to the same ones
     restricted_to: Sequence[Config] | None = None
@@ -66,6 +71,11 @@ class Searcher(abc.ABC):
 
     def on_end(self, trial_id: int, status: TrialStatus) -> None:
         """``trial_id`` will not run again: it was stopped, completed or failed."""
+
+    def bracket_distribution(self, default: Sequence[float], first_levels: Sequence[int]) -> list[float]:
+        """Probabilities of the brackets (first rung levels ``first_levels``) for a new trial of an asynchronous
+        Hyperband scheduler, given its ``default`` ones; asked only if ``adapts_brackets``."""
+        return list(default)
 
     def describe(self) -> str:
         """One line on how the searcher proposes configurations (for --show-schedule)."""

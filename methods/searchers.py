@@ -57,7 +57,7 @@ class RandomSearcher(Searcher):
         self._space_size = space.size
         self._candidates: list[Config] | None = None
         if restrict_configurations is not None:
-            self._candidates = _checked_candidates(space, restrict_configurations)
+            self._candidates = checked_candidates(space, restrict_configurations)
             self.restricted_to = self._candidates
             self._order: list[int] = []
             self._next = 0
@@ -74,6 +74,11 @@ class RandomSearcher(Searcher):
 
     def _key(self, config: Mapping[str, Any]) -> tuple:
         return tuple(config[name] for name in self._names)
+
+    def mark_seen(self, config: Mapping[str, Any]) -> None:
+        """``config`` was proposed by someone else (e.g. a model-based searcher using this one for its random
+        suggestions): never propose it again unless duplicates are allowed."""
+        self._seen.add(self._key(config))
 
     def describe(self) -> str:
         kind = "uniformly from the given configurations" if self._candidates is not None else "uniformly at random"
@@ -169,7 +174,7 @@ def complete_config(space: SearchSpace, point: Mapping[str, Any]) -> Config:
     return config
 
 
-def _checked_candidates(space: SearchSpace, configs: Sequence[Config]) -> list[Config]:
+def checked_candidates(space: SearchSpace, configs: Sequence[Config]) -> list[Config]:
     """Distinct candidate configurations (first occurrence kept), each validated against ``space``."""
     names = space.names
     distinct: dict[tuple, Config] = {}

@@ -1,0 +1,488 @@
+"""Gaussian-process Bayesian optimisation: the searcher of BayesianOptimization, MOBSTER, SyncMOBSTER and DyHPO.
+
+One searcher serves every scheduler (``configure`` tells it the rung levels):
+
+- Under FIFO (no rung levels) it is GP-BO over configurations: a GP with constant mean and ARD Matérn 5/2 fitted
+  to the results at ``max_t`` (``methods.gp``), expected improvement (EI).
+- Under a multi-fidelity scheduler (ASHA, Hyperband, synchronous Hyperband, DyHPO) it is MOBSTER's searcher:
+  a GP over (configuration, resource) fitted to the results at the rung levels and ``max_t``, ``model="joint"``
+  (the "exp-decay-sum" kernel, the documented default) or ``model="independent"`` (one GP per level sharing
+  the ARD kernel). EI is taken at the level ``r_acq`` of the documentation ("bohb"): the largest level with
+  at least as many observations as the configuration has encoded dimensions (else the lowest level).
+
+A suggestion, following the documentation's GP searcher (Syne Tune 0.13 defaults):
+
+1. The first ``num_init_random`` suggestions are random (``points_to_evaluate``, by default the midpoint of the
+   space, count among them); default: the number of workers, else 3. Random also while no result is in.
+2. Data: one row per (trial, level) result; beyond ``max_size_data_for_model`` (500) rows the data is sampled
+   down before each fit, keeping every result of the highest levels, then at the level where the limit falls
+   the best ``max_size_top_fraction`` (25%) of the room left and a random sample of the others. Targets are
+   standardised (mean 0, variance 1).
+3. Hyperparameters by empirical Bayes (L-BFGS-B on the log marginal likelihood plus log priors, at most
+   ``opt_maxiter`` = 50 iterations). The first fit, and every fit after the number of results has doubled since
+   the last such fit, runs ``opt_nstarts`` = 2 starts (the documented initial values and a random one); the
+   other fits run one start from the previous optimum (``opt_warmstart=True``, ours: Syne Tune 0.13 restarts
+   every fit, which costs 5–20× more; pass ``opt_warmstart=False`` for that). Once there are
+   ``opt_skip_init_length`` (150) results, only every ``opt_skip_period``-th suggestion refits (default 3, as
+   the documentation sets for DyHPO; 0.13's default for BO and MOBSTER is 1, which at 500 results costs
+   ~0.2–0.5 s per suggestion here: pass ``opt_skip_period=1`` for it); the others keep the last fit and only
+   recondition the posterior on the new data.
+4. Pending evaluations (trials running towards a level) are fantasized: ``num_fantasy_samples`` (20) joint
+   draws of their targets from the posterior; EI is averaged over them, each with its own incumbent (the
+   smallest posterior mean at the configurations observed at the acquisition level).
+5. Candidates: with ``restrict_configurations`` every remaining candidate is scored by EI (vectorised) and the
+   best one is taken. Otherwise ``num_init_candidates`` (250) random configurations are ranked
+   (``initial_scoring``: "thompson_indep", the documented default, one independent posterior draw per
+   candidate, smallest wins; or "acq_func", largest EI) and a local search on EI starts from the winner
+   (neighbourhood hill climbing on the encoded configuration, where Syne Tune runs L-BFGS on a continuous
+   relaxation).
+
+Linear algebra runs on one BLAS thread (``methods.gp.blas``): faster for these sizes and the same sums in the
+same order on any machine. A configuration is proposed once (``allow_duplicates=False``). If a fit or
+factorisation fails beyond jitter, the suggestion falls back to random and says so in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from scipy.linalg import LinAlgError
+
+from methods.gp.acquisition import expected_improvement, expected_improvement_rows, local_search
+from methods.gp.blas import blas_single_thread
+from methods.gp.encoding import ConfigEncoder
+from methods.gp.priors import ExpDecaySumPrior, GPPrior, IndependentLevelsPrior, Matern52Prior
+from methods.gp.regression import Posterior, fit_hyperparameters
+from methods.searcher import Searcher
+from methods.searchers import RandomSearcher, checked_candidates
+from methods.trial_status import TrialStatus
+from searchspace import Config, SearchSpace
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("joint", "independent")
+INITIAL_SCORINGS = ("thompson_indep", "acq_func")
+DEFAULT_NUM_INIT_RANDOM = 3  # when the number of workers is not known (Syne Tune's default)
+
+
+@dataclass
+class ModelData:
+    """The rows the GP is fitted to: model inputs, standardised targets, their trials and levels."""
+
+    X: np.ndarray
+    y: np.ndarray
+    trials: np.ndarray
+    levels: np.ndarray  # index into the searcher's levels
+    num_observations: int  # before subsampling
+
+
+class GPSearcher(Searcher):
+    """GP-based Bayesian optimisation, single- or multi-fidelity (see the module docstring for every option)."""
+
+    supports_restrict_configurations = True
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        seed: int = 0,
+        model: Literal["joint", "independent"] = "joint",
+        n_workers: int | None = None,
+        num_init_random: int | None = None,
+        num_init_candidates: int = 250,
+        num_fantasy_samples: int = 20,
+        no_fantasizing: bool = False,
+        initial_scoring: Literal["thompson_indep", "acq_func"] = "thompson_indep",
+        opt_nstarts: int = 2,
+        opt_maxiter: int = 50,
+        opt_warmstart: bool = True,
+        opt_skip_init_length: int = 150,
+        opt_skip_period: int = 3,
+        max_size_data_for_model: int | None = 500,
+        max_size_top_fraction: float = 0.25,
+        allow_duplicates: bool = False,
+        restrict_configurations: Sequence[Config] | None = None,
+        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        if model not in MODELS:
+            raise ValueError(f"`model` is {model!r}, but must be one of {MODELS}")
+        if initial_scoring not in INITIAL_SCORINGS:
+            raise ValueError(f"`initial_scoring` is {initial_scoring!r}, but must be one of {INITIAL_SCORINGS}")
+        for name, value, least in (
+            ("num_init_candidates", num_init_candidates, 1),
+            ("num_fantasy_samples", num_fantasy_samples, 1),
+            ("opt_nstarts", opt_nstarts, 1),
+            ("opt_maxiter", opt_maxiter, 1),
+            ("opt_skip_period", opt_skip_period, 1),
+            ("opt_skip_init_length", opt_skip_init_length, 0),
+        ):
+            if not isinstance(value, int) or value < least:
+                raise ValueError(f"`{name}` must be an integer >= {least}, got {value!r}")
+        if max_size_data_for_model is not None and max_size_data_for_model < 2:
+            raise ValueError(f"`max_size_data_for_model` must be >= 2 or None, got {max_size_data_for_model!r}")
+        if not 0.0 <= max_size_top_fraction <= 1.0:
+            raise ValueError(f"`max_size_top_fraction` must lie in [0, 1], got {max_size_top_fraction!r}")
+        self.space = space
+        self.model = model
+        if num_init_random is None:
+            num_init_random = n_workers if n_workers is not None else DEFAULT_NUM_INIT_RANDOM
+        self.num_init_random = num_init_random
+        self.num_init_candidates = num_init_candidates
+        self.num_fantasy_samples = num_fantasy_samples
+        self.no_fantasizing = no_fantasizing
+        self.initial_scoring = initial_scoring
+        self.opt_nstarts = opt_nstarts
+        self.opt_maxiter = opt_maxiter
+        self.opt_warmstart = opt_warmstart
+        self.opt_skip_init_length = opt_skip_init_length
+        self.opt_skip_period = opt_skip_period
+        self.max_size_data_for_model = max_size_data_for_model
+        self.max_size_top_fraction = max_size_top_fraction
+        self.allow_duplicates = allow_duplicates
+        self._random = RandomSearcher(
+            space,
+            seed=seed,
+            allow_duplicates=allow_duplicates,
+            restrict_configurations=restrict_configurations,
+            points_to_evaluate=points_to_evaluate,
+        )
+        self._rng = np.random.default_rng([seed, 7])
+        self._names = space.names
+        self.encoder = ConfigEncoder(space)
+        self._candidates: list[Config] | None = None
+        if restrict_configurations is not None:
+            self._candidates = checked_candidates(space, restrict_configurations)
+            self.restricted_to = self._candidates
+            self._candidate_inputs = self.encoder.encode(self._candidates)
+            self._candidate_index = {self._key(c): i for i, c in enumerate(self._candidates)}
+            self._remaining = np.ones(len(self._candidates), dtype=bool)
+        self._seen: set[tuple] = set()
+        self._configs: dict[int, Config] = {}
+        self._inputs: dict[int, np.ndarray] = {}
+        self._results: dict[int, dict[int, float]] = {}
+        self._pending: dict[int, int] = {}
+        self._num_suggested = 0
+        self._num_model_suggestions = 0
+        self._params: np.ndarray | None = None
+        self._num_fits = 0
+        self._full_fit_size = 0  # number of results at the last fit from every start
+        self._started_new_last = True  # DyHPO: whether the last decision started a new trial
+        GPSearcher.configure(self, max_t=1, rung_levels=())  # until a scheduler configures it
+
+    # Contract ------------------------------------------------------------------------------------
+    def configure(self, *, max_t: int, rung_levels: Sequence[int]) -> None:
+        self.max_t = max_t
+        self.levels = sorted({*(level for level in rung_levels if level < max_t), max_t})
+        self._level_index = {level: i for i, level in enumerate(self.levels)}
+        self.multi_fidelity = len(self.levels) > 1
+        self.prior = self._make_prior()
+        self._params = None
+        self._full_fit_size = 0
+
+    def _make_prior(self) -> GPPrior:
+        d = self.encoder.dimension
+        if not self.multi_fidelity:
+            return Matern52Prior(d)
+        if self.model == "joint":
+            return ExpDecaySumPrior(d)
+        return IndependentLevelsPrior(d, len(self.levels))
+
+    def suggest(self, trial_id: int) -> Config | None:
+        self._num_suggested += 1
+        config = None
+        if self._num_suggested > self.num_init_random and self._has_data():
+            try:
+                with blas_single_thread():
+                    config = self._suggest_by_model()
+            except (LinAlgError, np.linalg.LinAlgError, FloatingPointError) as error:
+                logger.warning("GP searcher: the model failed (%s); trial %d is drawn at random", error, trial_id)
+        if config is None:
+            config = self._suggest_at_random()
+        if config is not None:
+            self._remember(trial_id, config)
+        return config
+
+    def choose_resume_or_new(
+        self, paused: Sequence[tuple[int, int]], new_trial_id: int | None, first_level: int
+    ) -> tuple[str, Any] | None:
+        """DyHPO's decision (see ``methods.dyhpo``): resume one of the ``paused`` trials ``(trial_id, next level)``
+        or start ``new_trial_id`` with a new configuration, whichever has the largest EI at the level it would
+        reach (a new one: ``first_level``). EI's incumbent is the best result at that level, or the best overall
+        if there is none there. New configurations: ``max(num_init_candidates, len(paused))`` random ones (or
+        remaining candidates). Returns ``("resume", trial_id)``, ``("start", config)`` or None (nothing to do).
+
+        During the initial random phase, or before any result, a new trial starts at random if one may."""
+        model_ready = self._num_suggested >= self.num_init_random and self._has_data()
+        if new_trial_id is not None and not model_ready:
+            config = self.suggest(new_trial_id)
+            return None if config is None else ("start", config)
+        if not paused and new_trial_id is None:
+            return None
+        if not self._has_data():
+            return ("resume", paused[0][0])
+        with blas_single_thread():
+            # as in Syne Tune: the hyperparameters are refitted only after a decision that started a new trial
+            posterior, data = self._posterior(may_refit=self._started_new_last)
+            self._num_model_suggestions += 1
+            count = max(self.num_init_candidates, len(paused))
+            configs = self._new_candidates(count) if new_trial_id is not None else []
+            inputs = [self._model_input(self._inputs[t][None, :], level) for t, level in paused]
+            levels = [level for _, level in paused]
+            if configs:
+                inputs.append(self._model_input(self.encoder.encode(configs), first_level))
+                levels.extend([first_level] * len(configs))
+            means, variances = posterior.predict(np.vstack(inputs))
+            best = self._observed_best(data, np.array(levels))
+            scores = expected_improvement_rows(means, variances, best)
+        winner = int(np.argmax(scores))
+        self._started_new_last = winner >= len(paused)
+        if winner < len(paused):
+            return ("resume", paused[winner][0])
+        config = dict(configs[winner - len(paused)])
+        self._num_suggested += 1
+        self._remember(new_trial_id, config)
+        return ("start", config)
+
+    def _observed_best(self, data: ModelData, levels: np.ndarray) -> np.ndarray:
+        """Per row: the smallest standardised result at the row's level, else the smallest overall."""
+        overall = data.y.min()
+        best_at = np.full(len(self.levels), overall)
+        for index in np.unique(data.levels):
+            best_at[index] = data.y[data.levels == index].min()
+        index = self._level_index
+        return np.array([best_at[index[int(level)]] if int(level) in index else overall for level in levels])
+
+    def _new_candidates(self, count: int) -> list[Config]:
+        """``count`` new configurations not proposed before: random ones, or remaining candidates."""
+        if self._candidates is not None:
+            remaining = self._remaining_candidates()
+            if len(remaining) > count:
+                remaining = np.sort(self._rng.choice(remaining, size=count, replace=False))
+            return [self._candidates[int(i)] for i in remaining]
+        configs = self.space.sample_many(self._rng, count)
+        if self.allow_duplicates:
+            return configs
+        return [config for config in configs if self._key(config) not in self._seen]
+
+    def on_pending(self, trial_id: int, config: Config, epoch: int) -> None:
+        if trial_id not in self._configs:
+            self._remember(trial_id, config)
+        self._pending[trial_id] = epoch
+
+    def on_result(self, trial_id: int, config: Config, epoch: int, loss: float) -> None:
+        if trial_id not in self._configs:
+            self._remember(trial_id, config)
+        if self._pending.get(trial_id) == epoch:
+            del self._pending[trial_id]
+        if epoch in self._level_index and math.isfinite(loss):
+            self._results.setdefault(trial_id, {})[epoch] = float(loss)
+
+    def on_end(self, trial_id: int, status: TrialStatus) -> None:
+        self._pending.pop(trial_id, None)
+
+    def describe(self) -> str:
+        if self.multi_fidelity:
+            kind = f"GP over (configuration, resource), {self.model} model"
+            if self.model == "joint":
+                kind += " (exp-decay-sum kernel)"
+            kind += f", EI at the largest level with >= {self.encoder.dimension} results; levels {self.levels}"
+        else:
+            kind = "GP over configurations (Matérn 5/2 ARD, constant mean), EI"
+        refit = (
+            "refit every suggestion"
+            if self.opt_skip_period == 1
+            else f"refit every {self.opt_skip_period}th suggestion past {self.opt_skip_init_length} results"
+        )
+        fantasies = "pending ignored" if self.no_fantasizing else f"{self.num_fantasy_samples} fantasies per pending"
+        return (
+            f"Bayesian optimisation: {kind}; first {self.num_init_random} random ({self._random.describe()}); "
+            f"{refit} ({self.opt_nstarts} L-BFGS-B starts, <= {self.opt_maxiter} iterations); {fantasies}; "
+            f"at most {self.max_size_data_for_model} rows per fit"
+        )
+
+    def state_summary(self) -> dict[str, Any]:
+        summary: dict[str, Any] = {
+            "model_suggestions": self._num_model_suggestions,
+            "hyperparameter_fits": self._num_fits,
+        }
+        if self._params is not None:
+            summary["hyperparameters"] = {
+                name: float(value) for name, value in zip([*self.prior.names, "log_noise_variance"], self._params)
+            }
+        return summary
+
+    # Bookkeeping ---------------------------------------------------------------------------------
+    def _key(self, config: Mapping[str, Any]) -> tuple:
+        return tuple(config[name] for name in self._names)
+
+    def _remember(self, trial_id: int, config: Config) -> None:
+        key = self._key(config)
+        self._configs[trial_id] = config
+        self._inputs[trial_id] = self.encoder.encode_one(config)
+        self._seen.add(key)
+        self._random.mark_seen(config)
+        if self._candidates is not None and not self.allow_duplicates:
+            index = self._candidate_index.get(key)
+            if index is not None:
+                self._remaining[index] = False
+
+    def _remaining_candidates(self) -> np.ndarray:
+        """Indices of the restricted candidates that may still be proposed."""
+        if self.allow_duplicates:
+            return np.arange(len(self._remaining))
+        return np.flatnonzero(self._remaining)
+
+    def _has_data(self) -> bool:
+        return any(self._results.values())
+
+    def _suggest_at_random(self) -> Config | None:
+        while True:
+            config = self._random.suggest(-1)
+            if config is None or self.allow_duplicates or self._key(config) not in self._seen:
+                return config
+
+    # Data ----------------------------------------------------------------------------------------
+    def _model_input(self, inputs: np.ndarray, level: int) -> np.ndarray:
+        """Rows of configuration encodings extended by the level's column (none for a single fidelity)."""
+        if not self.multi_fidelity:
+            return inputs
+        column = level / self.max_t if self.model == "joint" else float(self._level_index[level])
+        return np.hstack([inputs, np.full((len(inputs), 1), column)])
+
+    def _model_data(self) -> ModelData:
+        trials, levels, losses = [], [], []
+        for trial_id, results in self._results.items():
+            for epoch, loss in results.items():
+                trials.append(trial_id)
+                levels.append(self._level_index[epoch])
+                losses.append(loss)
+        trials_a = np.array(trials, dtype=int)
+        levels_a = np.array(levels, dtype=int)
+        losses_a = np.array(losses, dtype=float)
+        count = len(losses_a)
+        keep = self._subsample(levels_a, losses_a)
+        trials_a, levels_a, losses_a = trials_a[keep], levels_a[keep], losses_a[keep]
+        mean = losses_a.mean()
+        std = losses_a.std()
+        self._target_shift, self._target_scale = mean, std if std > 0 else 1.0
+        y = (losses_a - self._target_shift) / self._target_scale
+        X = np.vstack(
+            [self._model_input(self._inputs[t][None, :], self.levels[lv]) for t, lv in zip(trials_a, levels_a)]
+        )
+        return ModelData(X, y, trials_a, levels_a, count)
+
+    def _subsample(self, levels: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        """Indices of the rows kept (all, or ``max_size_data_for_model`` of them; see the module docstring)."""
+        limit = self.max_size_data_for_model
+        if limit is None or len(losses) <= limit:
+            return np.arange(len(losses))
+        kept: list[np.ndarray] = []
+        room = limit
+        for level in sorted(set(levels.tolist()), reverse=True):
+            rows = np.flatnonzero(levels == level)
+            if len(rows) <= room:
+                kept.append(rows)
+                room -= len(rows)
+                continue
+            order = rows[np.argsort(losses[rows], kind="stable")]
+            top = int(round(self.max_size_top_fraction * room))
+            rest = order[top:]
+            drawn = self._rng.choice(rest, size=room - top, replace=False) if room > top else rest[:0]
+            kept.extend([order[:top], np.sort(drawn)])
+            break
+        return np.sort(np.concatenate(kept))
+
+    # Model ---------------------------------------------------------------------------------------
+    def _posterior(self, may_refit: bool = True) -> tuple[Posterior, ModelData]:
+        data = self._model_data()
+        refit = self._params is None or (
+            may_refit
+            and (
+                data.num_observations < self.opt_skip_init_length
+                or self._num_model_suggestions % self.opt_skip_period == 0
+            )
+        )
+        if refit:
+            full = not self.opt_warmstart or self._params is None or data.num_observations >= 2 * self._full_fit_size
+            with blas_single_thread():
+                self._params = fit_hyperparameters(
+                    self.prior,
+                    data.X,
+                    data.y,
+                    self._rng,
+                    starts=self.opt_nstarts if full else 1,
+                    maxiter=self.opt_maxiter,
+                    first=None if full else self._params,
+                )
+            if full:
+                self._full_fit_size = data.num_observations
+            self._num_fits += 1
+        posterior = Posterior.fit(self.prior, self._params, data.X, data.y)
+        pending = [(t, e) for t, e in self._pending.items() if e in self._level_index]
+        if pending and not self.no_fantasizing:
+            Xp = np.vstack([self._model_input(self._inputs[t][None, :], e) for t, e in pending])
+            posterior = posterior.with_fantasies(Xp, self._rng, self.num_fantasy_samples)
+        return posterior, data
+
+    def acquisition_level(self, data: ModelData) -> int:
+        """The level EI is taken at: the largest with >= (encoded dimension) results, else the lowest."""
+        counts = np.bincount(data.levels, minlength=len(self.levels))
+        enough = np.flatnonzero(counts >= self.encoder.dimension)
+        return self.levels[int(enough[-1])] if len(enough) else self.levels[0]
+
+    def _incumbent(self, posterior: Posterior, data: ModelData, level: int) -> np.ndarray:
+        """Per fantasy sample: the smallest posterior mean at the configurations observed at ``level`` (all
+        data if none)."""
+        rows = data.X[data.levels == self._level_index[level]]
+        if len(rows) == 0:
+            rows = data.X
+        means, _ = posterior.predict(rows)
+        return means.min(axis=0)
+
+    def scorer(self, posterior: Posterior, data: ModelData):
+        """A function: encoded configurations -> (EI, posterior means averaged over fantasies, variances)."""
+        level = self.acquisition_level(data)
+        best = self._incumbent(posterior, data, level)
+
+        def score(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            means, variances = posterior.predict(self._model_input(inputs, level))
+            return expected_improvement(means, variances, best), means.mean(axis=1), variances
+
+        return score
+
+    def _suggest_by_model(self) -> Config | None:
+        posterior, data = self._posterior()
+        self._num_model_suggestions += 1
+        score = self.scorer(posterior, data)
+        if self._candidates is not None:
+            remaining = self._remaining_candidates()
+            if len(remaining) == 0:
+                return None
+            ei, _, _ = score(self._candidate_inputs[remaining])
+            return dict(self._candidates[int(remaining[int(np.argmax(ei))])])
+        configs = self.space.sample_many(self._rng, self.num_init_candidates)
+        if not self.allow_duplicates:
+            configs = [config for config in configs if self._key(config) not in self._seen]
+            if not configs:
+                return None
+        ei, means, variances = score(self.encoder.encode(configs))
+        if self.initial_scoring == "thompson_indep":
+            draws = means + np.sqrt(variances) * self._rng.standard_normal(len(configs))
+            start = int(np.argmin(draws))
+        else:
+            start = int(np.argmax(ei))
+        best, _ = local_search(
+            configs[start],
+            float(ei[start]),
+            lambda candidates: score(self.encoder.encode(candidates))[0],
+            self.space,
+            self._rng,
+            key=self._key,
+            exclude=() if self.allow_duplicates else self._seen,
+        )
+        return dict(best)
