@@ -71,8 +71,10 @@ def main() -> None:
         print(f"\n### {benchmark} ({frame['metric'].iloc[0]}, {frame['mode'].iloc[0]}; IQM over seeds, 95% CI)\n")
         print("| method | seeds | IQM | 95% CI | P(beats RandomSearch) |\n|---|---|---|---|---|")
         for row in frame.itertuples(index=False):
-            print(f"| {row.method} | {row.seeds} | {row.iqm:.4g} | [{row.low:.4g}, {row.high:.4g}] | "
-                  f"{row.poi_vs_rs:.2f} |")
+            print(
+                f"| {row.method} | {row.seeds} | {row.iqm:.4g} | [{row.low:.4g}, {row.high:.4g}] | "
+                f"{row.poi_vs_rs:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,8 @@ Rung levels are weighted by how well they predict the ordering at the highest le
   results at ``r_*`` only, losses averaged over folds). ``θ_r`` is the fraction of the ``S`` draws in which
   level ``r`` attains the smallest loss (ties share).
 - Acquisition: EI of the ensemble predictive distribution (mixture over levels with weights ``θ``, summarised
-  by its mean and variance), the incumbent being the smallest ensemble mean at the configurations observed at
-  ``r_*``.
+  by its mean and variance), the incumbent being the smallest ensemble mean over the configurations observed
+  at ``r_*`` (all observed ones if none) and the pending ones.
 - Brackets (``brackets > 1``, asynchronous Hyperband): for first levels ``r <= r_0 = min(r_*, largest first
   level)``, ``P(r) ∝ θ_r / r`` rescaled to the default probability mass of those brackets; the other brackets
   keep their default probabilities.
@@ -96,7 +96,7 @@ class HyperTuneSearcher(GPSearcher):
         self.weights = self._level_weights(posterior, data)
         active = [(k, w) for k, w in enumerate(self.weights) if w > 0]
         top = len(self.weights) - 1
-        rows = data.X[data.levels == top]
+        rows = self.incumbent_configurations(data, self.levels[top])
 
         def ensemble(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             mean = 0.0

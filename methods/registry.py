@@ -37,7 +37,7 @@ from methods.rea import RegularizedEvolution
 from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
-from searchspace import SearchSpace
+from searchspace import Categorical, Float, SearchSpace
 
 SCHEDULERS: dict[str, type[Scheduler]] = {
     "FIFO": FIFOScheduler,
@@ -119,6 +119,12 @@ class MethodSpec:
                 searcher_options["n_workers"] = n_workers
             if "n_workers" in _keyword_parameters(scheduler_class):
                 options["n_workers"] = n_workers
+        unknown = sorted(set(options) - _keyword_parameters(scheduler_class))
+        if unknown:
+            raise ValueError(
+                f"option(s) {', '.join(unknown)} are taken by neither the {self.scheduler} scheduler nor the "
+                f"{self.searcher} searcher"
+            )
         searcher = searcher_class(space, seed=seed, **searcher_options)
         return scheduler_class(space, metric=metric, mode=mode, max_t=max_t, seed=seed, searcher=searcher, **options)
 
@@ -202,7 +208,11 @@ def resolve_method(name: str) -> MethodSpec:
     base, plus, searcher = name.rpartition(COMPOSE)
     if plus and searcher in SEARCHERS:
         if base in REGISTRY:
-            return dataclasses.replace(REGISTRY[base], searcher=searcher, alias_of=None)
+            spec = REGISTRY[base]
+            # the options of the registered searcher go with it, unless the new searcher takes them too
+            dropped = _keyword_parameters(SEARCHERS[spec.searcher]) - _keyword_parameters(SEARCHERS[searcher])
+            options = {key: value for key, value in spec.options.items() if key not in dropped}
+            return dataclasses.replace(spec, searcher=searcher, options=options, alias_of=None)
         if base in SCHEDULERS:
             return MethodSpec(base, searcher)
     raise ValueError(
@@ -226,8 +236,32 @@ def make_method(name: str, **kwargs: Any) -> Scheduler:
 
 
 def composed_methods() -> list[str]:
-    """Every scheduler × searcher pair, as ``"SCHEDULER+searcher"`` names."""
-    return [f"{scheduler}{COMPOSE}{searcher}" for scheduler in SCHEDULERS for searcher in SEARCHERS]
+    """Every scheduler × searcher pair that composes, as ``"SCHEDULER+searcher"`` names (see ``refused_pairs``)."""
+    refused = refused_pairs()
+    return [
+        f"{scheduler}{COMPOSE}{searcher}"
+        for scheduler in SCHEDULERS
+        for searcher in SEARCHERS
+        if (scheduler, searcher) not in refused
+    ]
+
+
+_PROBE_SPACE = SearchSpace({"x": Float(0.0, 1.0), "c": Categorical(("a", "b"))})
+
+
+@cache
+def refused_pairs() -> dict[tuple[str, str], str]:
+    """(scheduler, searcher) -> the reason, for the pairs one of the two parts refuses (e.g. Hyper-Tune needs rung
+    levels, DyHPO a searcher that scores paused trials): the parts say so when they are composed, as the
+    contract asks (``Searcher.configure`` or the scheduler's constructor raises ``ValueError``)."""
+    refused = {}
+    for scheduler in SCHEDULERS:
+        for searcher in SEARCHERS:
+            try:
+                resolve_method(f"{scheduler}{COMPOSE}{searcher}")(_PROBE_SPACE, metric="loss", max_t=9)
+            except ValueError as error:
+                refused[(scheduler, searcher)] = str(error)
+    return refused
 
 
 def method_listing() -> str:

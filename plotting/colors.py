@@ -53,6 +53,15 @@ KNOWN_METHODS = (
     "REA",
     "PBT",
     "ASHA-RANK",
+    "BayesianOptimization",
+    "MOBSTER-JOINT",
+    "MOBSTER",
+    "MOBSTER-INDEP",
+    "HYPERTUNE-INDEP",
+    "HYPERTUNE4-INDEP",
+    "HYPERTUNE-JOINT",
+    "SYNCMOBSTER",
+    "DyHPO",
 )
 
 

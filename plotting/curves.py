@@ -178,7 +178,6 @@ class Curves:
         }
 
 
-
 def time_grid(start: float, budget: float, points: int, spacing: str) -> np.ndarray:
     """``points`` times from ``start`` to ``budget``, log- or linearly spaced (the last one is ``budget``)."""
     if spacing not in SPACINGS:

@@ -23,15 +23,25 @@ import pytest
 
 from blackbox_repository import BlackboxBase, Objective
 from experiments.run import load_benchmark
-from methods import ALIASES, REGISTRY, Action, Scheduler, Searcher, TrialStatus, composed_methods, resolve_method
+from methods import (
+    ALIASES,
+    REGISTRY,
+    SEARCHERS,
+    Action,
+    Scheduler,
+    Searcher,
+    TrialStatus,
+    composed_methods,
+    resolve_method,
+)
+from methods.bayesopt import GPSearcher
+from methods.registry import refused_pairs
 from searchspace import Categorical, Condition, Float, Integer, Ordinal, SearchSpace
 from simulator import StopCriteria, simulate
 
 MAX_RESULTS = 500
 #: registered names, then every composed pair that is not already a registered composition
-METHODS = list(REGISTRY) + [
-    name for name in composed_methods() if resolve_method(name) not in list(REGISTRY.values())
-]
+METHODS = list(REGISTRY) + [name for name in composed_methods() if resolve_method(name) not in list(REGISTRY.values())]
 RESTRICTABLE = [name for name in METHODS if resolve_method(name).supports_restrict_configurations]
 
 
@@ -162,11 +172,25 @@ class RecordingSearcher(Searcher):
     def __init__(self, inner: Searcher) -> None:
         self.inner = inner
         self.log: list[tuple] = []
+        self.adapts_brackets = inner.adapts_brackets
+
+    def __getattr__(self, name):  # the searcher's own attributes (e.g. its model), read by its scheduler
+        return getattr(self.inner, name)
 
     def suggest(self, trial_id):
         config = self.inner.suggest(trial_id)
         self.log.append(("suggest", trial_id, None if config is None else dict(config)))
         return config
+
+    def bracket_distribution(self, default, first_levels):
+        return self.inner.bracket_distribution(default, first_levels)
+
+    def choose_resume_or_new(self, paused, new_trial_id, first_level):
+        """DyHPO's decision: a new configuration it starts counts as a suggestion."""
+        decision = self.inner.choose_resume_or_new(paused, new_trial_id, first_level)
+        if decision is not None and decision[0] == "start":
+            self.log.append(("suggest", new_trial_id, dict(decision[1])))
+        return decision
 
     def on_pending(self, trial_id, config, epoch):
         self.log.append(("pending", trial_id, epoch))
@@ -186,8 +210,16 @@ def searcher_holder(scheduler):
     return scheduler if scheduler.searcher is not None else scheduler.base
 
 
+#: model-based searchers run with a small model in this suite: what it checks does not depend on the model's
+#: quality, and the default settings cost ~20x more CPU here (the model's own tests are in test_gp_model.py etc.)
+CHEAP_MODEL = {"opt_maxiter": 5, "num_init_candidates": 20, "num_fantasy_samples": 3, "max_size_data_for_model": 40}
+
+
 def build(name, blackbox, *, seed=0, mode="min", **options):
-    return resolve_method(name)(
+    spec = resolve_method(name)
+    if issubclass(SEARCHERS[spec.searcher], GPSearcher):
+        options = {**CHEAP_MODEL, **options}
+    return spec(
         space=blackbox.space, metric=blackbox.metric, mode=mode, max_t=len(blackbox.fidelities), seed=seed, **options
     )
 
@@ -218,6 +250,16 @@ def replay(scheduler, calls):
 
 
 # The checks -------------------------------------------------------------------------------------
+@pytest.mark.parametrize("pair", sorted(refused_pairs()))
+def test_a_pair_that_cannot_compose_is_refused_in_one_line(pair, digits):
+    scheduler, searcher = pair
+    with pytest.raises(ValueError) as error:
+        build(f"{scheduler}+{searcher}", digits)  # the scheduler's name composed with the searcher's
+    message = str(error.value)
+    assert "\n" not in message and len(message) < 300
+    assert any(word in message for word in ("needs", "must", "cannot")), message
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_same_seed_same_trace(method, digits):
     first = run(build(method, digits, seed=3), digits, seed=3)[1].calls
@@ -370,6 +412,7 @@ def test_max_mode_mirrors_min_mode(method, digits):
 
 @pytest.mark.parametrize("alias", sorted(ALIASES))
 def test_an_alias_has_the_results_of_the_name_it_stands_for(alias, digits):
-    assert run(build(alias, digits, seed=8), digits, seed=8)[1].calls == run(
-        build(ALIASES[alias], digits, seed=8), digits, seed=8
-    )[1].calls
+    assert (
+        run(build(alias, digits, seed=8), digits, seed=8)[1].calls
+        == run(build(ALIASES[alias], digits, seed=8), digits, seed=8)[1].calls
+    )
