@@ -26,7 +26,9 @@ A suggestion, following the documentation's GP searcher (Syne Tune 0.13 defaults
    ``opt_skip_init_length`` (150) results, only every ``opt_skip_period``-th suggestion refits (default 3, as
    the documentation sets for DyHPO; 0.13's default for BO and MOBSTER is 1, which at 500 results costs
    ~0.2–0.5 s per suggestion here: pass ``opt_skip_period=1`` for it); the others keep the last fit and only
-   recondition the posterior on the new data.
+   recondition the posterior on the new data. A fit uses at most ``max_size_data_for_fit`` (250; ours, None: all)
+   of the model's rows, chosen as in step 2; the posterior conditions on all of them (a fit on 500 rows costs
+   ~6× one on 250). ``benchmarks/model_decision_cost.py`` measures what each control saves.
 4. Pending evaluations (trials running towards a level) are fantasized: ``num_fantasy_samples`` (20) joint
    draws of their targets from the posterior; EI is averaged over them, each with its own incumbent (the
    smallest posterior mean at the acquisition level over the configurations observed there and the pending
@@ -108,6 +110,7 @@ class GPSearcher(Searcher):
         opt_skip_period: int = 3,
         max_size_data_for_model: int | None = 500,
         max_size_top_fraction: float = 0.25,
+        max_size_data_for_fit: int | None = 250,
         allow_duplicates: bool = False,
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
@@ -128,6 +131,8 @@ class GPSearcher(Searcher):
                 raise ValueError(f"`{name}` must be an integer >= {least}, got {value!r}")
         if max_size_data_for_model is not None and max_size_data_for_model < 2:
             raise ValueError(f"`max_size_data_for_model` must be >= 2 or None, got {max_size_data_for_model!r}")
+        if max_size_data_for_fit is not None and max_size_data_for_fit < 2:
+            raise ValueError(f"`max_size_data_for_fit` must be >= 2 or None, got {max_size_data_for_fit!r}")
         if not 0.0 <= max_size_top_fraction <= 1.0:
             raise ValueError(f"`max_size_top_fraction` must lie in [0, 1], got {max_size_top_fraction!r}")
         retain_freed_memory()
@@ -147,6 +152,7 @@ class GPSearcher(Searcher):
         self.opt_skip_period = opt_skip_period
         self.max_size_data_for_model = max_size_data_for_model
         self.max_size_top_fraction = max_size_top_fraction
+        self.max_size_data_for_fit = max_size_data_for_fit
         self.allow_duplicates = allow_duplicates
         self._random = RandomSearcher(
             space,
@@ -306,7 +312,7 @@ class GPSearcher(Searcher):
         return (
             f"Bayesian optimisation: {kind}; first {self.num_init_random} random ({self._random.describe()}); "
             f"{refit} ({self.opt_nstarts} L-BFGS-B starts, <= {self.opt_maxiter} iterations); {fantasies}; "
-            f"at most {self.max_size_data_for_model} rows per fit"
+            f"at most {self.max_size_data_for_model} rows in the model, {self.max_size_data_for_fit} in a fit"
         )
 
     def state_summary(self) -> dict[str, Any]:
@@ -380,9 +386,10 @@ class GPSearcher(Searcher):
         )
         return ModelData(X, y, trials_a, levels_a, count)
 
-    def _subsample(self, levels: np.ndarray, losses: np.ndarray) -> np.ndarray:
-        """Indices of the rows kept (all, or ``max_size_data_for_model`` of them; see the module docstring)."""
-        limit = self.max_size_data_for_model
+    def _subsample(self, levels: np.ndarray, losses: np.ndarray, limit: int | None = -1) -> np.ndarray:
+        """Indices of the rows kept (all, or ``limit`` of them, by default ``max_size_data_for_model``; see the
+        module docstring)."""
+        limit = self.max_size_data_for_model if limit == -1 else limit
         if limit is None or len(losses) <= limit:
             return np.arange(len(losses))
         kept: list[np.ndarray] = []
@@ -413,11 +420,12 @@ class GPSearcher(Searcher):
         )
         if refit:
             full = not self.opt_warmstart or self._params is None or data.num_observations >= 2 * self._full_fit_size
+            rows = self._subsample(data.levels, data.y, self.max_size_data_for_fit)
             with blas_single_thread():
                 self._params = fit_hyperparameters(
                     self.prior,
-                    data.X,
-                    data.y,
+                    data.X[rows],
+                    data.y[rows],
                     self._rng,
                     starts=self.opt_nstarts if full else 1,
                     maxiter=self.opt_maxiter,
