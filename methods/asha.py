@@ -97,6 +97,8 @@ class ASHA(Scheduler):
             so far (default "elapsed_time").
         stopping_rule: with ``rule="stopping"``, "quantile" (Syne Tune 0.13, default) or "rank" (Syne Tune 0.16;
             needs a ``reduction_factor``); see the module docstring.
+        clip_brackets: use at most as many brackets as the rung levels allow instead of refusing more (for a
+            registered method that names a number of brackets, e.g. HYPERTUNE4-INDEP, on a short schedule).
     """
 
     def __init__(
@@ -119,6 +121,7 @@ class ASHA(Scheduler):
         searcher: Searcher | None = None,
         cost_attr: str = "elapsed_time",
         stopping_rule: Literal["quantile", "rank"] = "quantile",
+        clip_brackets: bool = False,
     ) -> None:
         if rule not in RULES:
             raise ValueError(f"The value of `rule` is {rule!r}, but must be one of {RULES}")
@@ -145,6 +148,8 @@ class ASHA(Scheduler):
             rung_increment=rung_increment,
             levels=rung_levels,
         )
+        if clip_brackets and brackets is not None:
+            brackets = min(brackets, len(self.levels) + 1)
         self.brackets = brackets = bracket_count(self.levels, brackets, max_t)
         self.quantiles = promotion_quantiles(self.levels, max_t)
         self.searcher = searcher_or_random(

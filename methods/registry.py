@@ -171,7 +171,9 @@ _METHODS: dict[str, MethodSpec] = {
     "MOBSTER-JOINT": MethodSpec("ASHA", "gp", {"rule": "promotion", "model": "joint"}),
     "MOBSTER-INDEP": MethodSpec("ASHA", "gp", {"rule": "promotion", "model": "independent"}),
     "HYPERTUNE-INDEP": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "model": "independent"}),
-    "HYPERTUNE4-INDEP": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "brackets": 4, "model": "independent"}),
+    "HYPERTUNE4-INDEP": MethodSpec(
+        "ASHA", "hypertune", {"rule": "promotion", "brackets": 4, "clip_brackets": True, "model": "independent"}
+    ),
     "HYPERTUNE-JOINT": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "model": "joint"}),
     "SYNCMOBSTER": MethodSpec("SyncHyperband", "gp", {"model": "independent"}),
     "DyHPO": MethodSpec("DyHPO", "gp", {"model": "joint", "opt_skip_period": 3}),

@@ -10,6 +10,7 @@ alpha 0.1) prior, as in the seed documentation's GP. A Cholesky factorisation th
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,6 +177,29 @@ class Posterior:
         V = solve_triangular(self.L, Ks.T, lower=True, check_finite=False)
         variances = self.prior.variance(theta, Xs) - np.einsum("ij,ij->j", V, V)
         return means, np.maximum(variances, MIN_VARIANCE)
+
+    def cross_covariance(self, Xs: np.ndarray) -> np.ndarray:
+        """Prior covariances between the rows of ``Xs`` and the data."""
+        return self.prior.covariance(self.params[:-1], Xs, self.X)
+
+    def predict_given(self, Xs: np.ndarray, Ks: np.ndarray) -> tuple[np.ndarray, np.ndarray, Callable]:
+        """Means (rows × fantasies) at ``Xs`` given ``Ks = cross_covariance(Xs)``, upper bounds of the posterior
+        variances, and a function: row indices -> their posterior variances (``predict`` in parts, for bounded
+        searches). The bound is the variance given the single most informative data row: conditioning on more
+        data never increases a GP's variance, so ``k(x, x) − max_i k(x, x_i)² / (k(x_i, x_i) + noise)`` bounds it
+        at the cost of one pass over ``Ks``."""
+        theta = self.params[:-1]
+        means = self.prior.mean(theta, Xs)[:, None] + Ks @ self.alpha
+        prior_variances = self.prior.variance(theta, Xs)
+        data_variances = self.prior.variance(theta, self.X) + self.noise_variance
+        explained = (Ks * Ks / data_variances).max(axis=1) if len(self.X) else 0.0
+        bounds = np.maximum(prior_variances - explained, MIN_VARIANCE)
+
+        def variances_of(rows: np.ndarray) -> np.ndarray:
+            V = solve_triangular(self.L, Ks[rows].T, lower=True, check_finite=False)
+            return np.maximum(prior_variances[rows] - np.einsum("ij,ij->j", V, V), MIN_VARIANCE)
+
+        return means, bounds, variances_of
 
     def sample_joint(self, Xs: np.ndarray, rng: np.random.Generator, num_samples: int, *, noise: bool) -> np.ndarray:
         """Joint samples of f (or of noisy targets, ``noise=True``) at ``Xs``: rows × (fantasies · num_samples)."""

@@ -13,7 +13,7 @@ from scipy.stats import norm
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
-from methods.gp.acquisition import expected_improvement, expected_improvement_rows
+from methods.gp.acquisition import argmax_expected_improvement, expected_improvement, expected_improvement_rows
 from methods.gp.blas import blas_single_thread
 from methods.gp.encoding import ConfigEncoder
 from methods.gp.priors import ExpDecaySumPrior, IndependentLevelsPrior, Matern52Prior
@@ -398,3 +398,27 @@ def test_config_encoder_columns():
     assert np.all((sampled >= 0) & (sampled <= 1))
     one_hot = sampled[:, 1:4].sum(axis=1)
     np.testing.assert_array_equal(one_hot, 1.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bounded_argmax_of_expected_improvement_is_the_full_argmax(seed):
+    """Over many candidates, EI's argmax computed with variance bounds (pruning) is the argmax of EI over all,
+    with and without fantasies; the bounds are upper bounds of the posterior variances."""
+    rng = np.random.default_rng(seed)
+    prior = Matern52Prior(4)
+    X = rng.random((60, 4))
+    y = np.sin(3 * X.sum(axis=1)) + 0.1 * rng.standard_normal(60)
+    params = initial_params(prior)
+    params[2:-1] = rng.normal(0.5, 0.5, 4)
+    params[-1] = rng.uniform(-8.0, 0.0)
+    posterior = Posterior.fit(prior, params, X, y)
+    if seed % 2:
+        posterior = posterior.with_fantasies(rng.random((3, 4)), rng, 5)
+    candidates = np.vstack([rng.random((3000, 4)), X[:5]])
+    best = posterior.predict(X)[0].min(axis=0)
+    means, variances = posterior.predict(candidates)
+    full = int(np.argmax(expected_improvement(means, variances, best)))
+    bounded_means, bounds, variances_of = posterior.predict_given(candidates, posterior.cross_covariance(candidates))
+    assert np.allclose(bounded_means, means)
+    assert np.all(bounds >= variances - 1e-12)
+    assert argmax_expected_improvement(bounded_means, bounds, best, variances_of) == full
