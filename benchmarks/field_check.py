@@ -19,7 +19,7 @@ import pandas as pd
 
 from experiments import load_results
 from experiments.run import run_experiment
-from methods import REGISTRY
+from methods import model_free_methods
 from plotting.paired import poi_interval
 from plotting.stats import interval_table
 
@@ -33,7 +33,7 @@ BENCHMARKS = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", default=sorted(REGISTRY))
+    parser.add_argument("--methods", nargs="+", default=model_free_methods())
     parser.add_argument("--benchmarks", nargs="+", default=list(BENCHMARKS))
     parser.add_argument("--num_seeds", type=int, default=30)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)

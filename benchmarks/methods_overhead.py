@@ -2,7 +2,7 @@
 
 A synthetic NASBench-201-sized table (15,625 configurations of 6 categorical hyperparameters, 1 seed,
 200 epochs of decaying curves; random numbers, for timing only) is replayed for every method in
-``methods.REGISTRY`` (or those named) for 5 simulated hours per seed. Printed per method: results,
+``methods.model_free_methods()`` (or those named) for 5 simulated hours per seed. Printed per method: results,
 decisions, the method's real time per result (target < 20 µs) and per decision.
 
     python benchmarks/methods_overhead.py [--methods ASHA PBT ...] [--seeds 3]
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from blackbox_repository import Blackbox, Objective
-from methods import REGISTRY, make_method
+from methods import make_method, model_free_methods
 from searchspace import Categorical, SearchSpace
 from simulator import StopCriteria, simulate
 
@@ -52,7 +52,7 @@ def synthetic_nb201_table(seed: int = 0) -> Blackbox:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", default=sorted(REGISTRY))
+    parser.add_argument("--methods", nargs="+", default=model_free_methods())
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     blackbox = synthetic_nb201_table()

@@ -33,6 +33,7 @@ from methods.registry import (
     is_method,
     make_method,
     method_listing,
+    model_free_methods,
     resolve_method,
 )
 from methods.searcher import Searcher
@@ -71,5 +72,6 @@ __all__ = [
     "is_method",
     "make_method",
     "method_listing",
+    "model_free_methods",
     "resolve_method",
 ]

@@ -266,6 +266,12 @@ def refused_pairs() -> dict[tuple[str, str], str]:
     return refused
 
 
+def model_free_methods() -> list[str]:
+    """The registered names whose searcher has no surrogate model (sorted); the model-based ones cost far more
+    CPU per decision (``benchmarks/model_decision_cost.py``)."""
+    return sorted(name for name in REGISTRY if not issubclass(SEARCHERS[REGISTRY[name].searcher], GPSearcher))
+
+
 def method_listing() -> str:
     """The registered names for help texts, aliases marked: ``"ASHA, ASHA-STOP (alias of ASHA), ..."``."""
     return ", ".join(name if name not in ALIASES else f"{name} (alias of {ALIASES[name]})" for name in REGISTRY)
