@@ -30,7 +30,8 @@ OKABE_ITO = (
     "#000000",  # black
     "#F0E442",  # yellow
 )
-LINESTYLES = ("-", "--", "-.", ":")
+#: the first four are matplotlib's named styles; the dash patterns after them give slots 32..63 styles of their own
+LINESTYLES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (1, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (8, 4, 2, 4)))
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 #: The colour slots of the project's methods, slot i for name i (append new names; never reorder).
@@ -73,7 +74,7 @@ class MethodStyle:
     """How one method is drawn."""
 
     color: str
-    linestyle: str
+    linestyle: str | tuple  # a matplotlib line style: a name or (offset, dash pattern)
     marker: str
 
 
