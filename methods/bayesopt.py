@@ -239,33 +239,48 @@ class GPSearcher(Searcher):
         model_ready = self._num_suggested >= self.num_init_random and self._has_data()
         if new_trial_id is not None and not model_ready:
             config = self.suggest(new_trial_id)
-            return None if config is None else ("start", config)
-        if not paused and new_trial_id is None:
+            if config is not None:
+                return ("start", config)
+        if not paused and (new_trial_id is None or not model_ready):
             return None
         if not self._has_data():
             return ("resume", paused[0][0])
-        with blas_single_thread():
-            # as in Syne Tune: the hyperparameters are refitted only after a decision that started a new trial
-            posterior, data = self._posterior(may_refit=self._started_new_last)
-            self._num_model_suggestions += 1
-            count = max(self.num_init_candidates, len(paused))
-            configs = self._new_candidates(count) if new_trial_id is not None else []
-            inputs = [self._model_input(self._inputs[t][None, :], level) for t, level in paused]
-            levels = [level for _, level in paused]
-            if configs:
-                inputs.append(self._model_input(self.encoder.encode(configs), first_level))
-                levels.extend([first_level] * len(configs))
-            means, variances = posterior.predict(np.vstack(inputs))
-            best = self._observed_best(data, np.array(levels))
-            scores = expected_improvement_rows(means, variances, best)
+        try:
+            with blas_single_thread():
+                decision = self._resume_or_new_by_model(paused, new_trial_id, first_level)
+        except (LinAlgError, np.linalg.LinAlgError, FloatingPointError) as error:
+            logger.warning("GP searcher: the model failed (%s); DyHPO's decision falls back", error)
+            decision = None
+        if decision is None:  # no model or no candidate: a random new trial, else the first paused one
+            config = self.suggest(new_trial_id) if new_trial_id is not None else None
+            return ("start", config) if config is not None else (("resume", paused[0][0]) if paused else None)
+        if decision[0] == "start":
+            self._num_suggested += 1
+            self._remember(new_trial_id, decision[1])  # type: ignore[arg-type]
+        return decision
+
+    def _resume_or_new_by_model(
+        self, paused: Sequence[tuple[int, int]], new_trial_id: int | None, first_level: int
+    ) -> tuple[str, Any] | None:
+        # as in Syne Tune: the hyperparameters are refitted only after a decision that started a new trial
+        posterior, data = self._posterior(may_refit=self._started_new_last)
+        self._num_model_suggestions += 1
+        count = max(self.num_init_candidates, len(paused))
+        configs = self._new_candidates(count) if new_trial_id is not None else []
+        inputs = [self._model_input(self._inputs[t][None, :], level) for t, level in paused]
+        levels = [level for _, level in paused]
+        if configs:
+            inputs.append(self._model_input(self.encoder.encode(configs), first_level))
+            levels.extend([first_level] * len(configs))
+        if not inputs:
+            return None
+        means, variances = posterior.predict(np.vstack(inputs))
+        scores = expected_improvement_rows(means, variances, self._observed_best(data, np.array(levels)))
         winner = int(np.argmax(scores))
         self._started_new_last = winner >= len(paused)
         if winner < len(paused):
             return ("resume", paused[winner][0])
-        config = dict(configs[winner - len(paused)])
-        self._num_suggested += 1
-        self._remember(new_trial_id, config)
-        return ("start", config)
+        return ("start", dict(configs[winner - len(paused)]))
 
     def _observed_best(self, data: ModelData, levels: np.ndarray) -> np.ndarray:
         """Per row: the smallest standardised result at the row's level, else the smallest overall."""
