@@ -127,32 +127,16 @@ def build_source(path: Path) -> dict[str, float]:
         while pending:
             out.write(pending.popleft().result())
     lacks = int((np.random.default_rng(0).random(NUM_ARCHS) < 0.5).sum())
-    return {
-        "seconds": time.perf_counter() - started,
-        "pickle_bytes": raw,
-        "file_bytes": path.stat().st_size,
-        "archs_lacking_999": lacks,
-    }
+    return {"seconds": time.perf_counter() - started, "pickle_bytes": raw, "file_bytes": path.stat().st_size,
+            "archs_lacking_999": lacks}
 
 
 def convert_in_child(source: Path, cache: Path) -> dict[str, float]:
     started = time.perf_counter()
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "blackbox_repository.convert",
-            "nas201",
-            "--source-path",
-            str(source),
-            "--cache-dir",
-            str(cache),
-            "--no-progress",
-        ],
-        cwd=REPO_ROOT,
-        env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-m", "blackbox_repository.convert", "nas201", "--source-path", str(source),
+         "--cache-dir", str(cache), "--no-progress"],
+        cwd=REPO_ROOT, env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
@@ -179,10 +163,8 @@ def measure_loads(cache: Path) -> None:
         repository.load(name)
         verifying = time.perf_counter() - started
         missing = bb.metadata["missing_data"]["missing_runs"]
-        print(
-            f"  {name}: load {warm:.3f} s (checksums remembered), {verifying:.2f} s (checksums verified); "
-            f"{size / 1e6:.0f} MB on disk; {missing} missing runs recorded"
-        )
+        print(f"  {name}: load {warm:.3f} s (checksums remembered), {verifying:.2f} s (checksums verified); "
+              f"{size / 1e6:.0f} MB on disk; {missing} missing runs recorded")
 
 
 def main() -> int:
@@ -195,14 +177,11 @@ def main() -> int:
         source, cache = work / FILENAME, work / "cache"
         print("SYNTHETIC NATS-layout source, for timing only (random numbers, not the real benchmark)")
         built = build_source(source)
-        print(
-            f"built in {built['seconds']:.0f} s: pickle {built['pickle_bytes'] / 1e9:.2f} GB, bz2 file "
-            f"{built['file_bytes'] / 1e9:.2f} GB, {built['archs_lacking_999']} architectures lack seed 999"
-        )
+        print(f"built in {built['seconds']:.0f} s: pickle {built['pickle_bytes'] / 1e9:.2f} GB, bz2 file "
+              f"{built['file_bytes'] / 1e9:.2f} GB, {built['archs_lacking_999']} architectures lack seed 999")
         converted = convert_in_child(source, cache)
-        print(
-            f"conversion (child process): {converted['seconds']:.1f} s wall, peak RSS {converted['peak_rss_gb']:.2f} GB"
-        )
+        print(f"conversion (child process): {converted['seconds']:.1f} s wall, peak RSS "
+              f"{converted['peak_rss_gb']:.2f} GB")
         measure_loads(cache)
     return 0
 

@@ -92,18 +92,8 @@ def main() -> None:
             f"{1000 * write_one:.1f} ms real ({1000 * write_cpu:.1f} ms CPU) (target: write <= simulate)"
         )
         command = [
-            "-m",
-            "experiments.run",
-            "--benchmark",
-            NAME,
-            "--method",
-            "ASHA",
-            "--num_seeds",
-            str(args.seeds),
-            "--n_workers",
-            "4",
-            "--max_wallclock_time",
-            str(BUDGET),
+            "-m", "experiments.run", "--benchmark", NAME, "--method", "ASHA", "--num_seeds", str(args.seeds),
+            "--n_workers", "4", "--max_wallclock_time", str(BUDGET),
         ]
         attempts = []
         for attempt in range(args.repeat):

@@ -45,10 +45,8 @@ def build_long_table(path: Path) -> int:
     valid_error = final + (1 - final) * np.exp(-speed * epochs) + noise
     runtime = rng.uniform(5.0, 30.0, size=(num_configs, 1, 1)) * rng.uniform(0.95, 1.05, (1, NUM_SEEDS, NUM_EPOCHS))
     rows = num_configs * NUM_SEEDS * NUM_EPOCHS
-    columns = {
-        f"hp_x{e}": pd.Categorical.from_codes(np.repeat(codes[:, e], NUM_SEEDS * NUM_EPOCHS), ops)
-        for e in range(NUM_EDGES)
-    }
+    columns = {f"hp_x{e}": pd.Categorical.from_codes(np.repeat(codes[:, e], NUM_SEEDS * NUM_EPOCHS), ops)
+               for e in range(NUM_EDGES)}
     columns["seed"] = np.tile(np.repeat(np.arange(NUM_SEEDS), NUM_EPOCHS), num_configs)
     columns["epoch"] = np.tile(epochs, num_configs * NUM_SEEDS)
     columns["valid_error"] = valid_error.astype(np.float32).ravel()
@@ -132,7 +130,6 @@ def main() -> None:
     print(f"load from cache: {time.perf_counter() - started:.3f} s  (target < 0.5 s)")
 
     stop = StopCriteria(max_wallclock_time=5 * 3600)
-
     def build(method: str, seed: int):
         if method == LISTENING:
             searcher = ListeningRandomSearcher(blackbox.space, seed=seed)

@@ -161,21 +161,9 @@ def recompute_advice(path: Path | str, metadata: Mapping[str, Any]) -> str:
     command = metadata.get("command_line")
     if not command:
         arguments = metadata.get("arguments") or {}
-        command = [
-            "python",
-            "-m",
-            "experiments.run",
-            "--benchmark",
-            str(metadata.get("benchmark")),
-            "--method",
-            str(metadata.get("method")),
-            "--experiment_tag",
-            str(metadata.get("tag")),
-            "--start_seed",
-            str(metadata.get("seed")),
-            "--num_seeds",
-            "1",
-        ]
+        command = ["python", "-m", "experiments.run", "--benchmark", str(metadata.get("benchmark")), "--method",
+                   str(metadata.get("method")), "--experiment_tag", str(metadata.get("tag")), "--start_seed",
+                   str(metadata.get("seed")), "--num_seeds", "1"]
         if arguments.get("results_dir") is not None:
             command += ["--results_dir", str(arguments["results_dir"])]
     return f"delete {path} and run `{shlex.join(str(part) for part in command)}` again"

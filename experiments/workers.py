@@ -122,3 +122,4 @@ def handle_sigterm() -> Any:
 def restore_sigterm(previous: Any) -> None:
     if previous is not None:
         signal.signal(signal.SIGTERM, previous)
+

@@ -238,7 +238,9 @@ class Scheduler(abc.ABC):
         return value if self.mode == "min" else -value
 
     # Problem -------------------------------------------------------------------------------------
-    def _set_problem(self, space: Any, metric: str, mode: str, max_t: int, seed: int, *, min_max_t: int = 1) -> None:
+    def _set_problem(
+        self, space: Any, metric: str, mode: str, max_t: int, seed: int, *, min_max_t: int = 1
+    ) -> None:
         """Store and check the arguments every method shares (``space``, ``metric``, ``mode``, ``max_t``, ``seed``)."""
         self.space = space
         self.metric = metric

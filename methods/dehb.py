@@ -364,3 +364,4 @@ class DEHB(SyncHyperband):
         if not self._uniforms:
             self._uniforms = self._rng.random(_UNIFORM_BATCH).tolist()
         return self._uniforms.pop()
+

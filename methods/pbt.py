@@ -127,7 +127,9 @@ class PBT(Scheduler):
         if not 0.0 <= quantile_fraction <= 0.5:
             raise ValueError(f"The value of `quantile_fraction` is {quantile_fraction!r}, but must be in [0, 0.5]")
         if not 0.0 <= resample_probability <= 1.0:
-            raise ValueError(f"The value of `resample_probability` is {resample_probability!r}, but must be in [0, 1]")
+            raise ValueError(
+                f"The value of `resample_probability` is {resample_probability!r}, but must be in [0, 1]"
+            )
         self.quantile_fraction = quantile_fraction
         self.resample_probability = resample_probability
         self.searcher = searcher_or_random(

@@ -233,6 +233,7 @@ class RegularizedEvolution(Searcher):
         return dict(candidates.configs[nearest if nearest is not None else 0])
 
 
+
 class REA(FIFOScheduler):
     """Regularized evolution: FIFO scheduling (every trial to ``max_t``) with the ``RegularizedEvolution``
     searcher; ``searcher_options`` are the searcher's (``population_size``, ``sample_size``,

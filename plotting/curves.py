@@ -178,6 +178,7 @@ class Curves:
         }
 
 
+
 def time_grid(start: float, budget: float, points: int, spacing: str) -> np.ndarray:
     """``points`` times from ``start`` to ``budget``, log- or linearly spaced (the last one is ``budget``)."""
     if spacing not in SPACINGS:

@@ -76,7 +76,9 @@ class LoadReport:
         for (benchmark, method), seeds in missing.items():
             lines.append(f"{method} on {benchmark}: missing {seeds_text(seeds)}")
         for (benchmark, method), seeds in partial.items():
-            lines.append(f"{method} on {benchmark}: partial run(s) without complete metadata.json: {seeds_text(seeds)}")
+            lines.append(
+                f"{method} on {benchmark}: partial run(s) without complete metadata.json: {seeds_text(seeds)}"
+            )
         early: dict[tuple[str, str, str], list[EarlyEnd]] = defaultdict(list)
         for run in self.ended_early:
             early[run.benchmark, run.method, run.stop_reason].append(run)

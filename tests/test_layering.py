@@ -96,7 +96,9 @@ def test_importing_a_package_and_all_its_modules_loads_no_higher_layer(package):
     )
     assert completed.returncode == 0, completed.stderr
     found = json.loads(completed.stdout.strip().splitlines()[-1])
-    loaded = [module for module in found["modules"] if any(within(module, prefix) for prefix in FORBIDDEN[package])]
+    loaded = [
+        module for module in found["modules"] if any(within(module, prefix) for prefix in FORBIDDEN[package])
+    ]
     assert not loaded, f"importing {package} and its modules loads {', '.join(loaded)}"
     if found["skipped"]:
         pytest.skip("optional dependency missing, not imported: " + "; ".join(found["skipped"]))

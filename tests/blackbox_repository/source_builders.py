@@ -30,7 +30,9 @@ NATS_ARCHS = (
     ("skip_connect", "nor_conv_1x1", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_1x1"),
 )
 #: (architecture, dataset, seed) runs that are absent from the test file.
-NATS_MISSING = frozenset({(2, dataset, 999) for dataset in NATS_DATASETS} | {(3, "cifar100", 888)})
+NATS_MISSING = frozenset(
+    {(2, dataset, 999) for dataset in NATS_DATASETS} | {(3, "cifar100", 888)}
+)
 #: Runs present but lacking the last epoch's evaluation: the converter stores them as missing.
 NATS_INCOMPLETE = frozenset({(1, "ImageNet16-120", 777)})
 
@@ -116,39 +118,12 @@ FCNET_FILES = {
     "naval_propulsion": "fcnet_naval_propulsion_data.hdf5",
 }
 FCNET_CONFIGS = (
-    {
-        "activation_fn_1": "relu",
-        "activation_fn_2": "tanh",
-        "batch_size": 64,
-        "dropout_1": 0.6,
-        "dropout_2": 0.0,
-        "init_lr": 0.1,
-        "lr_schedule": "const",
-        "n_units_1": 512,
-        "n_units_2": 16,
-    },
-    {
-        "activation_fn_1": "tanh",
-        "activation_fn_2": "tanh",
-        "batch_size": 8,
-        "dropout_1": 0.0,
-        "dropout_2": 0.0,
-        "init_lr": 0.0005,
-        "lr_schedule": "cosine",
-        "n_units_1": 16,
-        "n_units_2": 16,
-    },
-    {
-        "activation_fn_1": "relu",
-        "activation_fn_2": "relu",
-        "batch_size": 16,
-        "dropout_1": 0.3,
-        "dropout_2": 0.6,
-        "init_lr": 0.005,
-        "lr_schedule": "cosine",
-        "n_units_1": 128,
-        "n_units_2": 64,
-    },
+    {"activation_fn_1": "relu", "activation_fn_2": "tanh", "batch_size": 64, "dropout_1": 0.6, "dropout_2": 0.0,
+     "init_lr": 0.1, "lr_schedule": "const", "n_units_1": 512, "n_units_2": 16},
+    {"activation_fn_1": "tanh", "activation_fn_2": "tanh", "batch_size": 8, "dropout_1": 0.0, "dropout_2": 0.0,
+     "init_lr": 0.0005, "lr_schedule": "cosine", "n_units_1": 16, "n_units_2": 16},
+    {"activation_fn_1": "relu", "activation_fn_2": "relu", "batch_size": 16, "dropout_1": 0.3, "dropout_2": 0.6,
+     "init_lr": 0.005, "lr_schedule": "cosine", "n_units_1": 128, "n_units_2": 64},
 )
 FCNET_SEEDS, FCNET_EPOCHS = 4, 100
 
@@ -207,43 +182,16 @@ def write_fcnet_archive(path: Path) -> Path:
 
 LCBENCH_DATASETS = ("Fashion-MNIST", "credit-g")
 LCBENCH_CONFIGS = (
-    {
-        "batch_size": 124,
-        "learning_rate": 0.07113964491331314,
-        "momentum": 0.46269226264944247,
-        "weight_decay": 0.0018436505744833952,
-        "num_layers": 3,
-        "max_units": 106,
-        "max_dropout": 0.00910225473215609,
-    },
-    {
-        "batch_size": 16,
-        "learning_rate": 0.0001,
-        "momentum": 0.99,
-        "weight_decay": 0.1,
-        "num_layers": True,
-        "max_units": 1024,
-        "max_dropout": 1.0,
-    },
-    {
-        "batch_size": 511,
-        "learning_rate": 0.003,
-        "momentum": 0.1,
-        "weight_decay": 1e-05,
-        "num_layers": 4,
-        "max_units": 64,
-        "max_dropout": 0.0,
-    },
+    {"batch_size": 124, "learning_rate": 0.07113964491331314, "momentum": 0.46269226264944247,
+     "weight_decay": 0.0018436505744833952, "num_layers": 3, "max_units": 106, "max_dropout": 0.00910225473215609},
+    {"batch_size": 16, "learning_rate": 0.0001, "momentum": 0.99, "weight_decay": 0.1, "num_layers": True,
+     "max_units": 1024, "max_dropout": 1.0},
+    {"batch_size": 511, "learning_rate": 0.003, "momentum": 0.1, "weight_decay": 1e-05, "num_layers": 4,
+     "max_units": 64, "max_dropout": 0.0},
 )
 LCBENCH_FIXED = {"optimizer": "sgd", "network": "shapedmlpnet", "cosine_annealing_T_max": 50}
-LCBENCH_TAGS = (
-    "Train/val_accuracy",
-    "Train/val_balanced_accuracy",
-    "Train/val_cross_entropy",
-    "Train/test_result",
-    "Train/test_balanced_accuracy",
-    "Train/test_cross_entropy",
-)
+LCBENCH_TAGS = ("Train/val_accuracy", "Train/val_balanced_accuracy", "Train/val_cross_entropy",
+                "Train/test_result", "Train/test_balanced_accuracy", "Train/test_cross_entropy")
 
 
 def lcbench_curves(dataset_index: int, config: int) -> dict[str, np.ndarray]:
@@ -270,14 +218,10 @@ def lcbench_data() -> dict[str, Any]:
             curves = lcbench_curves(d, c)
             runs[str(c)] = {
                 "config": {**config, **LCBENCH_FIXED},
-                "log": {tag: values.tolist() for tag, values in curves.items()} | {"Train/lr": [0.1] * 52},
-                "results": {
-                    "OpenML_task_id": 189908 + d,
-                    "instances": 1000,
-                    "classes": 10,
-                    "features": 7,
-                    "final_val_accuracy": 1.0,
-                },
+                "log": {tag: values.tolist() for tag, values in curves.items()}
+                | {"Train/lr": [0.1] * 52},
+                "results": {"OpenML_task_id": 189908 + d, "instances": 1000, "classes": 10, "features": 7,
+                            "final_val_accuracy": 1.0},
             }
         data[dataset] = runs
     return data

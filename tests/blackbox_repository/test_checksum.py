@@ -22,9 +22,8 @@ def small_benchmark(repository: BlackboxRepository) -> Path:
         [(x, seed, epoch, x / epoch + seed) for x in xs for seed in seeds for epoch in epochs],
         columns=["x", "seed", "epoch", "loss"],
     )
-    import_table(
-        frame, name="small", fidelity_column="epoch", seed_column="seed", objectives=["loss:min"], repository=repository
-    )
+    import_table(frame, name="small", fidelity_column="epoch", seed_column="seed", objectives=["loss:min"],
+                 repository=repository)
     return repository.cache_dir / "small"
 
 
@@ -94,6 +93,7 @@ def test_an_unreadable_metadata_file_gets_the_advice_too(monkeypatch: pytest.Mon
     (directory / "metadata.json").write_text("{")
     with pytest.raises(ChecksumError, match=r"is not valid JSON .*python -m blackbox_repository.convert small"):
         repository.load("small")
+
 
 
 def test_a_corrupt_benchmark_imported_from_a_dataframe_says_import_it_again() -> None:

@@ -41,9 +41,8 @@ def test_a_table_equal_to_the_surrogate_shows_no_disagreement():
     surrogate = load_yahpo("yahpo-lcbench-189908")
     table = table_from_surrogate(surrogate)
     other = load_yahpo("yahpo-lcbench-3945")
-    figures = compare_table_with_surrogate(
-        table, surrogate, surrogate_elapsed="surrogate_time", other_instances=[other]
-    )
+    figures = compare_table_with_surrogate(table, surrogate, surrogate_elapsed="surrogate_time",
+                                           other_instances=[other])
     assert figures["mae_all"] == 0 and figures["max_abs_final"] == 0
     assert figures["spearman_final"] == pytest.approx(1.0)
     assert figures["regret_of_surrogate_best"] == 0

@@ -22,11 +22,7 @@ def run(*args: str, cache: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), HPO_BLACKBOX_CACHE=str(cache / "env-cache"))
     return subprocess.run(
         [sys.executable, "-m", "blackbox_repository.convert", *args, "--cache-dir", str(cache), "--no-progress"],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
+        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=120,
     )
 
 
@@ -96,10 +92,8 @@ def test_lcbench_family_name(tmp_path: Path) -> None:
 @pytest.mark.parametrize("spelling", ["underscore", "dash"])
 def test_multi_word_flags_accept_both_spellings(tmp_path: Path, capsys: pytest.CaptureFixture, spelling: str) -> None:
     source = write_lcbench_zip(tmp_path / "data_2k_lw.zip")
-    flags = {
-        "underscore": ["--source_path", "--cache_dir", "--no_progress"],
-        "dash": ["--source-path", "--cache-dir", "--no-progress"],
-    }[spelling]
+    flags = {"underscore": ["--source_path", "--cache_dir", "--no_progress"],
+             "dash": ["--source-path", "--cache-dir", "--no-progress"]}[spelling]
     argv = ["lcbench-credit-g", flags[0], str(source), flags[1], str(tmp_path / "cache"), flags[2]]
     assert main(argv) == 0, capsys.readouterr().err
     assert (tmp_path / "cache" / "lcbench-credit-g" / "metadata.json").is_file()
@@ -116,9 +110,8 @@ def test_multi_word_flags_accept_both_spellings(tmp_path: Path, capsys: pytest.C
 )
 def test_help_documents_the_underscore_form_with_the_dash_alias(module: str, documented: list[str]) -> None:
     args = [*(["upload"] if module.endswith("mirror") else []), "--help"]
-    done = subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=120)
     assert done.returncode == 0, done.stderr
     for flag in documented:
         assert flag in done.stdout and flag.replace("_", "-") in done.stdout, (flag, done.stdout)

@@ -40,16 +40,10 @@ def expected_cells(group: int, dataset_index: int) -> np.ndarray:
     values = fcnet_expected(group, dataset_index)
     total = values["runtime"][:, None]
     epochs = np.arange(1, 101)
-    columns = [
-        values["valid_loss"],
-        values["train_loss"],
-        values["valid_mse"],
-        values["train_mse"],
-        np.broadcast_to(total / 100, (4, 100)),
-        total * epochs / 100,
-        np.broadcast_to(values["final_test_error"][:, None], (4, 100)),
-        np.broadcast_to(values["n_params"][:, None], (4, 100)),
-    ]
+    columns = [values["valid_loss"], values["train_loss"], values["valid_mse"], values["train_mse"],
+               np.broadcast_to(total / 100, (4, 100)), total * epochs / 100,
+               np.broadcast_to(values["final_test_error"][:, None], (4, 100)),
+               np.broadcast_to(values["n_params"][:, None], (4, 100))]
     return np.stack(columns, axis=-1).astype(np.float32)
 
 
@@ -61,16 +55,8 @@ def test_every_cell_from_the_archive(tmp_path: Path) -> None:
     for dataset_index, (dataset, filename) in enumerate(FCNET_FILES.items()):
         bb = blackboxes[fcnet.NAMES[dataset]]
         assert bb.objectives.dtype == np.float32 and bb.objectives.shape == (3, 4, 100, 8)
-        assert bb.objective_names == [
-            "valid_loss",
-            "train_loss",
-            "valid_mse",
-            "train_mse",
-            "runtime",
-            "elapsed_time",
-            "final_test_error",
-            "n_params",
-        ]
+        assert bb.objective_names == ["valid_loss", "train_loss", "valid_mse", "train_mse", "runtime", "elapsed_time",
+                                      "final_test_error", "n_params"]
         assert (bb.metric, bb.mode) == ("valid_loss", "min")
         np.testing.assert_array_equal(bb.fidelities, np.arange(1, 101))
         np.testing.assert_array_equal(bb.seeds, [0, 1, 2, 3])
@@ -83,9 +69,7 @@ def test_every_cell_from_the_archive(tmp_path: Path) -> None:
         assert bb.metadata["source_member_sha256"] == hashlib.sha256(member.read_bytes()).hexdigest()
         assert bb.metadata["source_member"] == f"fcnet_tabular_benchmarks/{filename}"
         assert bb.metadata["missing_data"] == {
-            "nan_values": dict.fromkeys(bb.objective_names, 0),
-            "missing_grid_points": 62208 - 3,
-        }
+            "nan_values": dict.fromkeys(bb.objective_names, 0), "missing_grid_points": 62208 - 3}
         assert "linear" in bb.metadata["runtime_note"] and bb.metadata["converter"] == fcnet.__name__
 
 
@@ -163,11 +147,8 @@ def test_malformed_groups_are_refused(tmp_path: Path) -> None:
     path = write_fcnet_file(tmp_path / FCNET_FILES["protein_structure"], 0, configs=(bad_value,))
     with pytest.raises(BlackboxError, match="init_lr=0.2 is not one of"):
         convert(path, tmp_path)
-    twice = write_fcnet_file(
-        tmp_path / "b" / FCNET_FILES["protein_structure"],
-        0,
-        configs=(FCNET_CONFIGS[0], dict(FCNET_CONFIGS[0], batch_size=64.0)),
-    )
+    twice = write_fcnet_file(tmp_path / "b" / FCNET_FILES["protein_structure"], 0,
+                             configs=(FCNET_CONFIGS[0], dict(FCNET_CONFIGS[0], batch_size=64.0)))
     with pytest.raises(BlackboxError, match="more than one group"):
         convert(twice, tmp_path)
     renamed = tmp_path / "c.hdf5"

@@ -42,25 +42,14 @@ def expected_cells(dataset_index: int, config: int) -> np.ndarray:
 
 @pytest.mark.parametrize("kind", ["json", "zip"])
 def test_every_cell(tmp_path: Path, kind: str) -> None:
-    path = (
-        write_lcbench_json(tmp_path / "data_2k_lw.json")
-        if kind == "json"
-        else write_lcbench_zip(tmp_path / "data_2k_lw.zip")
-    )
+    path = (write_lcbench_json(tmp_path / "data_2k_lw.json") if kind == "json"
+            else write_lcbench_zip(tmp_path / "data_2k_lw.zip"))
     blackboxes = convert(path, tmp_path)
     assert list(blackboxes) == ["lcbench-Fashion-MNIST", "lcbench-credit-g"]
     for d, dataset in enumerate(LCBENCH_DATASETS):
         bb = blackboxes[f"lcbench-{dataset}"]
-        assert bb.objective_names == [
-            "val_accuracy",
-            "val_balanced_accuracy",
-            "val_cross_entropy",
-            "test_accuracy",
-            "test_balanced_accuracy",
-            "test_cross_entropy",
-            "runtime",
-            "elapsed_time",
-        ]
+        assert bb.objective_names == ["val_accuracy", "val_balanced_accuracy", "val_cross_entropy", "test_accuracy",
+                                      "test_balanced_accuracy", "test_cross_entropy", "runtime", "elapsed_time"]
         assert (bb.metric, bb.mode) == ("val_accuracy", "max")
         assert bb.objective("val_accuracy").unit == "percent"
         assert bb.objective("val_balanced_accuracy").unit == "fraction"
@@ -164,7 +153,7 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
 def test_strings_with_brackets_and_escapes_do_not_confuse_the_scanner(tmp_path: Path) -> None:
     data = lcbench_data()
     data["credit-g"]["0"]["config"]["note"] = 'a "quoted" {brace} [bracket] \\ back'
-    data = {'we{ird}"name': data["credit-g"], **data}
+    data = {"we{ird}\"name": data["credit-g"], **data}
     blackboxes = convert(write_lcbench_json(tmp_path / "d.json", data), tmp_path)
     assert list(blackboxes) == ['lcbench-we{ird}"name', "lcbench-Fashion-MNIST", "lcbench-credit-g"]
     weird, credit = blackboxes['lcbench-we{ird}"name'], blackboxes["lcbench-credit-g"]

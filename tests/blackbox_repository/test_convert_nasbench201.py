@@ -67,21 +67,10 @@ def test_every_cell_of_the_three_benchmarks(nats_file: Path, tmp_path: Path) -> 
         np.testing.assert_array_equal(bb.fidelities, np.arange(1, 201))
         np.testing.assert_array_equal(bb.seeds, NATS_SEEDS)
         assert bb.objectives.dtype == np.float32 and bb.objectives.shape == (4, 3, 200, 7)
-        assert bb.objective_names == [
-            "valid_error",
-            "train_error",
-            "runtime",
-            "elapsed_time",
-            "latency",
-            "flops",
-            "params",
-        ]
+        assert bb.objective_names == ["valid_error", "train_error", "runtime", "elapsed_time", "latency", "flops",
+                                      "params"]
         assert (bb.metric, bb.mode, bb.runtime_objective, bb.elapsed_objective) == (
-            "valid_error",
-            "min",
-            "runtime",
-            "elapsed_time",
-        )
+            "valid_error", "min", "runtime", "elapsed_time")
         for arch in range(len(NATS_ARCHS)):
             for s, seed in enumerate(NATS_SEEDS):
                 cell = bb.objectives[arch, s]
@@ -133,7 +122,9 @@ def test_directory_uncompressed_and_multistream_sources(nats_file: Path, tmp_pat
         np.testing.assert_array_equal(other, reference)
 
 
-def test_stream_boundaries_at_any_read_size(nats_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stream_boundaries_at_any_read_size(
+    nats_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Tiny reads and outputs: bz2 stream headers cut between reads, output drained in pieces."""
     reference = convert(nats_file, tmp_path)["nas201-cifar100"].objectives
     multi = write_nats(tmp_path / "multi.pickle.pbz2", streams=4)
@@ -222,17 +213,8 @@ def test_inconsistent_layouts_are_refused(tmp_path: Path) -> None:
 def test_parse_arch_str() -> None:
     text = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|"
     assert parse_arch_str(text) == (
-        "nor_conv_3x3",
-        "nor_conv_3x3",
-        "avg_pool_3x3",
-        "skip_connect",
-        "nor_conv_3x3",
-        "skip_connect",
-    )
-    for bad in (
-        "|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|",
-        "|none~0|+|none~1|none~0|+|none~0|none~1|none~2|",
-        "|none~0|+|none~0|none~1|",
-    ):
+        "nor_conv_3x3", "nor_conv_3x3", "avg_pool_3x3", "skip_connect", "nor_conv_3x3", "skip_connect")
+    for bad in ("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|", "|none~0|+|none~1|none~0|+|none~0|none~1|none~2|",
+                "|none~0|+|none~0|none~1|"):
         with pytest.raises(BlackboxError, match="bad architecture string"):
             parse_arch_str(bad)

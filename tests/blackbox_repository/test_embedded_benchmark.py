@@ -72,25 +72,11 @@ def test_embedded_directory_ships_only_data_files() -> None:
 
 
 def test_the_script_trains_one_configuration(tmp_path: Path, bb) -> None:
-    config = {
-        "n_units": 32,
-        "n_layers": 2,
-        "learning_rate_init": 1e-3,
-        "alpha": 1e-4,
-        "batch_size": 64,
-        "activation": "relu",
-    }
-    small = tabulate(
-        "one",
-        functools.partial(script.train_mlp, epochs=2),
-        [config],
-        [1],
-        script.SPACE,
-        objectives=script.OBJECTIVES,
-        metric=script.METRIC,
-        checkpoint_dir=tmp_path / "ck",
-        progress=False,
-    )
+    config = {"n_units": 32, "n_layers": 2, "learning_rate_init": 1e-3, "alpha": 1e-4, "batch_size": 64,
+              "activation": "relu"}
+    small = tabulate("one", functools.partial(script.train_mlp, epochs=2), [config], [1], script.SPACE,
+                     objectives=script.OBJECTIVES, metric=script.METRIC, checkpoint_dir=tmp_path / "ck",
+                     progress=False)
     values = small.objectives[0, 0]
     names = [objective.name for objective in script.OBJECTIVES]
     assert values.shape == (2, len(names) + 2)  # the objectives, runtime and elapsed time

@@ -36,7 +36,9 @@ def long_table() -> pd.DataFrame:
                         error = lr * 10 + layers / 10 + (act == "relu") / 100 + seed / 1000 + 1 / (10 * epoch)
                         runtime = 0.5 * layers + 0.01 * epoch
                         rows.append((act, lr, layers, seed, epoch, error, runtime, error / 2))
-    frame = pd.DataFrame(rows, columns=["act", "lr", "layers", "seed", "epoch", "valid_error", "runtime", "test_error"])
+    frame = pd.DataFrame(
+        rows, columns=["act", "lr", "layers", "seed", "epoch", "valid_error", "runtime", "test_error"]
+    )
     return frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
 
 
@@ -185,11 +187,7 @@ def run_cli(*args: str, cache: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, HPO_BLACKBOX_CACHE=str(cache))
     return subprocess.run(
         [sys.executable, "-m", "blackbox_repository.import_table", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -198,29 +196,10 @@ def test_cli_end_to_end(tmp_path: Path) -> None:
     frame.to_parquet(tmp_path / "table.parquet")
     cache = tmp_path / "cli-cache"
     result = run_cli(
-        str(tmp_path / "table.parquet"),
-        "--name",
-        "cli-bench",
-        "--fidelity-column",
-        "epoch",
-        "--seed-column",
-        "seed",
-        "--objective",
-        "valid_error:min",
-        "--objective",
-        "runtime",
-        "--objective",
-        "test_error:min",
-        "--hyperparameter",
-        "act",
-        "--hyperparameter",
-        "lr",
-        "--hyperparameter",
-        "layers",
-        "--runtime-objective",
-        "runtime",
-        "--cache-dir",
-        str(cache),
+        str(tmp_path / "table.parquet"), "--name", "cli-bench", "--fidelity-column", "epoch", "--seed-column", "seed",
+        "--objective", "valid_error:min", "--objective", "runtime", "--objective", "test_error:min",
+        "--hyperparameter", "act", "--hyperparameter", "lr", "--hyperparameter", "layers",
+        "--runtime-objective", "runtime", "--cache-dir", str(cache),
         cache=cache,
     )
     assert result.returncode == 0, result.stderr
@@ -291,9 +270,8 @@ def test_a_given_elapsed_objective_must_not_be_negative() -> None:
     frame["elapsed"] = frame["runtime"] * frame["epoch"]
     frame.loc[0, "elapsed"] = -1.0
     with pytest.raises(BlackboxError, match="row 0 .*column 'elapsed' is -1.0; seconds must be"):
-        import_frame(
-            frame, objectives=["valid_error:min", "runtime", "test_error", "elapsed"], elapsed_objective="elapsed"
-        )
+        import_frame(frame, objectives=["valid_error:min", "runtime", "test_error", "elapsed"],
+                     elapsed_objective="elapsed")
 
 
 @pytest.mark.parametrize(
@@ -322,10 +300,8 @@ def test_a_corrupt_imported_benchmark_says_how_to_import_it_again(tmp_path: Path
         repository.load("my-bench")
     message = str(error.value)
     assert "generated again" not in message and "\n" not in message
-    assert (
-        "was imported from a table and exists nowhere else: re-import it from the original table with python -m "
+    assert "was imported from a table and exists nowhere else: re-import it from the original table with python -m " \
         f"blackbox_repository.import_table {table.resolve()} --name my-bench --fidelity_column epoch" in message
-    )
     assert "--runtime_objective runtime" in message
 
 
@@ -390,34 +366,18 @@ def test_cli_declares_the_space_by_flags_and_by_file(tmp_path: Path) -> None:
     table = tmp_path / "table.csv"
     long_table().to_csv(table, index=False)
     space_file = tmp_path / "space.toml"
-    space_file.write_text(
-        '[lr]\ntype = "float"\nlow = 1e-5\nhigh = 1.0\nlog = true\n'
-        '[act]\ntype = "categorical"\nchoices = ["relu", "tanh"]\n'
-    )
+    space_file.write_text('[lr]\ntype = "float"\nlow = 1e-5\nhigh = 1.0\nlog = true\n'
+                          '[act]\ntype = "categorical"\nchoices = ["relu", "tanh"]\n')
     cache = tmp_path / "cli-cache"
     result = run_cli(
-        str(table),
-        "--name",
-        "declared",
-        "--fidelity_column",
-        "epoch",
-        "--seed_column",
-        "seed",
-        "--objective",
-        "valid_error:min",
-        "--space",
-        str(space_file),
-        "--hyperparameter",
-        "layers:int:1:8:log",
+        str(table), "--name", "declared", "--fidelity_column", "epoch", "--seed_column", "seed",
+        "--objective", "valid_error:min", "--space", str(space_file), "--hyperparameter", "layers:int:1:8:log",
         cache=cache,
     )
     assert result.returncode == 0, result.stderr
     space = BlackboxRepository(cache).load("declared").space
-    assert dict(space.items()) == {
-        "lr": Float(1e-5, 1.0, log=True),
-        "act": Categorical(("relu", "tanh")),
-        "layers": Integer(1, 8, log=True),
-    }
+    assert dict(space.items()) == {"lr": Float(1e-5, 1.0, log=True), "act": Categorical(("relu", "tanh")),
+                                   "layers": Integer(1, 8, log=True)}
 
 
 @pytest.mark.parametrize(
@@ -436,17 +396,7 @@ def test_cli_space_and_name_errors_are_one_line(tmp_path: Path, args: list[str],
     (tmp_path / "space.json").write_text('{"lr": {"type": "float", "low": 1}}')
     args = [str(tmp_path / "space.json") if arg == "SPACE" else arg for arg in args]
     name = [] if "--name" in args else ["--name", "x"]
-    result = run_cli(
-        str(table),
-        *name,
-        "--fidelity_column",
-        "epoch",
-        "--seed_column",
-        "seed",
-        "--objective",
-        "valid_error:min",
-        *args,
-        cache=tmp_path / "cli-cache",
-    )
+    result = run_cli(str(table), *name, "--fidelity_column", "epoch", "--seed_column", "seed", "--objective",
+                     "valid_error:min", *args, cache=tmp_path / "cli-cache")
     assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -240,12 +240,8 @@ def test_bad_names_and_uploads_are_refused(url: str, tmp_path: Path) -> None:
 
 def test_missing_bucket_is_a_one_line_error(s3_env: dict[str, str], tmp_path: Path) -> None:
     mirror = S3Mirror("s3://no-such-bucket-here/prefix", progress=False)
-    calls = [
-        mirror.list,
-        lambda: mirror.exists("x"),
-        lambda: mirror.download("x", tmp_path),
-        lambda: mirror.upload(small(tmp_path)),
-    ]
+    calls = [mirror.list, lambda: mirror.exists("x"), lambda: mirror.download("x", tmp_path),
+             lambda: mirror.upload(small(tmp_path))]
     for call in calls:
         with pytest.raises(BlackboxError, match="bucket 'no-such-bucket-here' does not exist") as info:
             call()
@@ -299,11 +295,7 @@ def test_missing_s3fs_names_the_install_command(monkeypatch: pytest.MonkeyPatch,
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "blackbox_repository.mirror", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        timeout=60,
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env}, timeout=60,
     )
 
 

@@ -89,12 +89,8 @@ def test_rbv2_xgboost_space_conditions_and_fidelities():
 def test_lcbench_curve_has_a_monotone_elapsed_time_and_matches_evaluate():
     bb = load_yahpo("yahpo-lcbench-3945")
     assert bb.fidelities.tolist() == list(range(1, 53)) and bb.fidelity_name == "epoch"
-    assert (bb.metric, bb.mode, bb.runtime_objective, bb.elapsed_objective) == (
-        "val_accuracy",
-        "max",
-        None,
-        "elapsed_time",
-    )
+    assert (bb.metric, bb.mode, bb.runtime_objective, bb.elapsed_objective) == ("val_accuracy", "max", None,
+                                                                                  "elapsed_time")
     assert "time" not in bb.objective_names  # the simulator reserves it: renamed surrogate_time
     configs = bb.space.sample_many(np.random.default_rng(0), 5)
     for config in configs:
@@ -180,23 +176,8 @@ def test_configurations_outside_the_space_are_refused():
         bb.curve(config, 1)
     xgb = load_yahpo("yahpo-rbv2_xgboost-1040")
     config = xgb.space.sample(np.random.default_rng(0))
-    config = {
-        **config,
-        "booster": "gblinear",
-        **{
-            name: None
-            for name in (
-                "eta",
-                "gamma",
-                "max_depth",
-                "min_child_weight",
-                "colsample_bytree",
-                "colsample_bylevel",
-                "rate_drop",
-                "skip_drop",
-            )
-        },
-    }
+    config = {**config, "booster": "gblinear", **{name: None for name in ("eta", "gamma", "max_depth",
+              "min_child_weight", "colsample_bytree", "colsample_bylevel", "rate_drop", "skip_drop")}}
     xgb.curve(config, 0)
     with pytest.raises(SearchSpaceError, match="'eta' is inactive"):
         xgb.curve({**config, "eta": 0.1}, 0)

@@ -36,9 +36,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("scenario", ["lcbench", "rbv2_xgboost"])
 def test_cli_reproduces_the_reference_csv(tmp_path, scenario):
     reference = write_inputs(scenario, tmp_path / "in.csv")
-    done = run_cli(
-        "--benchmark", f"yahpo-{scenario}", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv")
-    )
+    done = run_cli("--benchmark", f"yahpo-{scenario}", "--input", str(tmp_path / "in.csv"),
+                   "--output", str(tmp_path / "out.csv"))
     assert done.returncode == 0, done.stderr
     output = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
     assert list(output.columns) == list(reference.columns)
@@ -51,9 +50,8 @@ def test_cli_reproduces_the_reference_csv(tmp_path, scenario):
 
 def test_cli_bad_input_exits_2_with_one_line(tmp_path):
     write_inputs("lcbench", tmp_path / "in.csv")
-    done = run_cli(
-        "--benchmark", "yahpo-lcbench-999", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv")
-    )
+    done = run_cli("--benchmark", "yahpo-lcbench-999", "--input", str(tmp_path / "in.csv"),
+                   "--output", str(tmp_path / "out.csv"))
     assert done.returncode == 2
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "out.csv").exists()
@@ -69,9 +67,8 @@ def test_fixed_instance_from_the_name_or_the_option(tmp_path, capsys):
         output = pd.read_csv(tmp_path / "o.csv")
         np.testing.assert_array_equal(output[[f"y:{c}" for c in expected.columns]].to_numpy(), expected.to_numpy())
     # an instance column that contradicts the fixed instance is an error, not silently overridden
-    status = main(
-        ["--benchmark", "yahpo-lcbench-3945", "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "o.csv")]
-    )
+    status = main(["--benchmark", "yahpo-lcbench-3945", "--input", str(tmp_path / "in.csv"),
+                   "--output", str(tmp_path / "o.csv")])
     assert status == 2 and "OpenML_task_id holds" in capsys.readouterr().err
 
 
@@ -89,14 +86,10 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
     for key, (bad, message) in cases.items():
         bad.to_csv(tmp_path / f"{key}.csv", index=False)
         runs[key] = (["--benchmark", "yahpo-rbv2_xgboost", "--input", str(tmp_path / f"{key}.csv")], message)
-    runs["benchmark"] = (
-        ["--benchmark", "no-such-benchmark", "--input", str(tmp_path / "xgb.csv")],
-        "unknown benchmark 'no-such-benchmark'",
-    )
-    runs["scenario"] = (
-        ["--benchmark", "yahpo-nosuch", "--input", str(tmp_path / "xgb.csv")],
-        "unknown YAHPO scenario 'nosuch'",
-    )
+    runs["benchmark"] = (["--benchmark", "no-such-benchmark", "--input", str(tmp_path / "xgb.csv")],
+                         "unknown benchmark 'no-such-benchmark'")
+    runs["scenario"] = (["--benchmark", "yahpo-nosuch", "--input", str(tmp_path / "xgb.csv")],
+                        "unknown YAHPO scenario 'nosuch'")
     runs["file"] = (["--benchmark", "yahpo-lcbench", "--input", str(tmp_path / "absent.csv")], "does not exist")
     return runs
 
@@ -115,19 +108,8 @@ def test_other_benchmarks_use_the_repository_and_their_fidelity_column(tmp_path)
     blackbox = load_blackbox("sklearn-mlp-digits")
     frame = blackbox.configs.head(6).assign(epoch=[1, 2, 3, 10, 20, 30])
     frame.to_csv(tmp_path / "in.csv", index=False)
-    assert (
-        main(
-            [
-                "--benchmark",
-                "sklearn-mlp-digits",
-                "--input",
-                str(tmp_path / "in.csv"),
-                "--output",
-                str(tmp_path / "out.csv"),
-            ]
-        )
-        == 0
-    )
+    assert main(["--benchmark", "sklearn-mlp-digits", "--input", str(tmp_path / "in.csv"),
+                 "--output", str(tmp_path / "out.csv")]) == 0
     output = pd.read_csv(tmp_path / "out.csv")
     expected = blackbox.evaluate(frame[blackbox.space.names], frame["epoch"].to_numpy())
     np.testing.assert_array_equal(output[[f"y:{n}" for n in blackbox.objective_names]].to_numpy(), expected)
@@ -145,10 +127,8 @@ def test_describe_prints_the_input_columns(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[1] == "  n_units: Grid(choices=(16, 32, 64, 128))"
     assert "  epoch: integer 1..30 (30 values, fidelity)" in lines
-    assert lines[-1] == (
-        "outputs: y:valid_loss, y:valid_error, y:test_loss, y:test_error, y:train_loss, y:runtime, "
-        "y:elapsed_time (seed indices 0..2)"
-    )
+    assert lines[-1] == ("outputs: y:valid_loss, y:valid_error, y:test_loss, y:test_error, y:train_loss, y:runtime, "
+                         "y:elapsed_time (seed indices 0..2)")
 
 
 def test_describe_shows_conditions_and_input_is_required_without_it(capsys):
@@ -167,21 +147,8 @@ def test_seed_index_flag_has_both_spellings(tmp_path):
     blackbox.configs.head(2).assign(epoch=[1, 30]).to_csv(tmp_path / "in.csv", index=False)
     outputs = []
     for flag in ("--seed_index", "--seed-index"):
-        assert (
-            main(
-                [
-                    "--benchmark",
-                    "sklearn-mlp-digits",
-                    "--input",
-                    str(tmp_path / "in.csv"),
-                    "--output",
-                    str(tmp_path / "out.csv"),
-                    flag,
-                    "2",
-                ]
-            )
-            == 0
-        )
+        assert main(["--benchmark", "sklearn-mlp-digits", "--input", str(tmp_path / "in.csv"),
+                     "--output", str(tmp_path / "out.csv"), flag, "2"]) == 0
         outputs.append(pd.read_csv(tmp_path / "out.csv"))
     pd.testing.assert_frame_equal(*outputs)
     expected = blackbox.evaluate(blackbox.configs.head(2), np.array([1, 30]), 2)

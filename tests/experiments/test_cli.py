@@ -232,11 +232,7 @@ def test_end_to_end_on_the_embedded_benchmark(tmp_path, capsys):
     ]
     for path in root.glob("*/seed-*"):
         assert sorted(p.name for p in path.iterdir()) == [
-            LOCK_FILE,
-            VERIFIED_FILE,
-            METADATA_FILE,
-            RESULTS_FILE,
-            TRIALS_FILE,
+            LOCK_FILE, VERIFIED_FILE, METADATA_FILE, RESULTS_FILE, TRIALS_FILE
         ]
         meta = json.loads((path / METADATA_FILE).read_text())
         assert meta["completed"] and 0 <= meta["final_best"] < 0.1

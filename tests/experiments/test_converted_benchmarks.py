@@ -20,14 +20,8 @@ def test_nas201_from_a_local_copy_runs_with_its_registered_defaults(tmp_path, mo
     # the small file holds a handful of cells of the 15,625-cell space: methods must draw from the table
     definition = dataclasses.replace(BENCHMARKS["nas201-cifar100"], restrict_configurations=True)
     monkeypatch.setitem(BENCHMARKS, "nas201-cifar100", definition)
-    run_experiment(
-        "nas201-cifar100",
-        ["RandomSearch", "ASHA"],
-        num_seeds=3,
-        results_dir=tmp_path / "results",
-        cache_dir=cache,
-        max_trials=len(NATS_ARCHS),
-    )
+    run_experiment("nas201-cifar100", ["RandomSearch", "ASHA"], num_seeds=3, results_dir=tmp_path / "results",
+                   cache_dir=cache, max_trials=len(NATS_ARCHS))
     blackbox = BlackboxRepository(cache).load("nas201-cifar100")
     data = nats_data()
     seeds_with_data = {

@@ -39,16 +39,10 @@ def sampled_table() -> Blackbox:
 def registered(toy_cache, monkeypatch):
     BlackboxRepository(toy_cache).store(sampled_table())
     base = BenchmarkDefinition(SAMPLED, "error", "min", 6, 2, 20.0)
-    monkeypatch.setitem(
-        BENCHMARKS,
-        "sampled-knn",
-        BenchmarkDefinition(SAMPLED, "error", "min", 6, 2, 20.0, surrogate="knn", surrogate_kwargs={"n_neighbors": 1}),
-    )
-    monkeypatch.setitem(
-        BENCHMARKS,
-        "sampled-restricted",
-        BenchmarkDefinition(SAMPLED, "error", "min", 6, 2, 20.0, restrict_configurations=True),
-    )
+    monkeypatch.setitem(BENCHMARKS, "sampled-knn", BenchmarkDefinition(
+        SAMPLED, "error", "min", 6, 2, 20.0, surrogate="knn", surrogate_kwargs={"n_neighbors": 1}))
+    monkeypatch.setitem(BENCHMARKS, "sampled-restricted", BenchmarkDefinition(
+        SAMPLED, "error", "min", 6, 2, 20.0, restrict_configurations=True))
     monkeypatch.setitem(BENCHMARKS, "sampled-plain", base)
     return toy_cache
 

@@ -9,7 +9,7 @@ from methods import ASHA, RandomSearch, RandomSearcher
 from searchspace import Categorical, Float, SearchSpace, SearchSpaceError
 
 SPACE = SearchSpace({"lr": Float(1e-4, 1e-1, log=True), "act": Categorical(("relu", "tanh"))})
-TABLE = [{"lr": 10.0**-k, "act": act} for k in (1, 2, 3, 4) for act in ("relu", "tanh")]
+TABLE = [{"lr": 10.0 ** -k, "act": act} for k in (1, 2, 3, 4) for act in ("relu", "tanh")]
 
 
 def drain(searcher, limit=1000):
@@ -108,7 +108,5 @@ def test_conditional_points_are_completed_consistently():
         conditions=[Condition("depth", "booster", ("tree",))],
     )
     assert RandomSearcher(space, points_to_evaluate=[{"booster": "linear"}]).suggest(0) == {
-        "booster": "linear",
-        "depth": None,
-    }
+        "booster": "linear", "depth": None}
     assert RandomSearcher(space, points_to_evaluate=[{"booster": "tree"}]).suggest(0) == {"booster": "tree", "depth": 2}

@@ -246,7 +246,9 @@ def test_same_seed_same_results_different_seed_different():
 
 def test_registry_keywords_and_restricted_configurations():
     configs = [{"x": x} for x in (3, 5, 7, 11, 13, 17, 19, 23, 29, 31)]
-    scheduler = SyncHyperband(SPACE, metric="error", mode="max", max_t=9, seed=2, restrict_configurations=configs)
+    scheduler = SyncHyperband(
+        SPACE, metric="error", mode="max", max_t=9, seed=2, restrict_configurations=configs
+    )
     proposed = [scheduler.suggest(trial).config for trial in range(9)]
     assert all(config in configs for config in proposed)
     assert len({config["x"] for config in proposed}) == 9

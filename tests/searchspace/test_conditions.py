@@ -57,11 +57,8 @@ def test_nested_conditions_deactivate_grandchildren():
 def test_several_conditions_on_one_child_must_all_hold():
     space = SearchSpace(
         {"learner": Categorical(("svm", "tree")), "kernel": Categorical(("linear", "radial")), "gamma": Float(0.1, 1)},
-        [
-            Condition("kernel", "learner", ("svm",)),
-            Condition("gamma", "kernel", ("radial",)),
-            Condition("gamma", "learner", ("svm",)),
-        ],
+        [Condition("kernel", "learner", ("svm",)), Condition("gamma", "kernel", ("radial",)),
+         Condition("gamma", "learner", ("svm",))],
     )
     assert space.is_active("gamma", {"learner": "svm", "kernel": "radial", "gamma": 0.5})
     assert not space.is_active("gamma", {"learner": "svm", "kernel": "linear", "gamma": None})

@@ -74,13 +74,8 @@ def test_benchmark_computed_on_demand():
     np.testing.assert_allclose(frame["error"], expected)
     np.testing.assert_allclose(frame["time"] % 1.0, 0.0, atol=1e-9)  # one second per epoch from time 0
     assert result.trials_frame()["x"].between(0, 1).all()
-    again = simulate(
-        Quadratic(),
-        ASHA(blackbox.space, metric="error", max_t=10, seed=3),
-        n_workers=3,
-        seed=3,
-        stop=StopCriteria(max_wallclock_time=40.0),
-    )
+    again = simulate(Quadratic(), ASHA(blackbox.space, metric="error", max_t=10, seed=3), n_workers=3, seed=3,
+                     stop=StopCriteria(max_wallclock_time=40.0))
     assert again.results_frame().equals(frame)
 
 
@@ -101,10 +96,5 @@ def test_invalid_configuration_of_computed_benchmark_is_reported():
 
     blackbox = Quadratic()
     with pytest.raises(SimulationError, match="suggested an invalid configuration.*outside its domain"):
-        simulate(
-            blackbox,
-            Bad(blackbox.space, metric="error", max_t=10, seed=0),
-            n_workers=1,
-            seed=0,
-            stop=StopCriteria(max_trials=2),
-        )
+        simulate(blackbox, Bad(blackbox.space, metric="error", max_t=10, seed=0), n_workers=1, seed=0,
+                 stop=StopCriteria(max_trials=2))

@@ -199,7 +199,9 @@ def test_target_metric_value_stops_at_the_first_hit(random_table):
     target = 0.2
     full = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), max_wallclock_time=500.0)
     hit = int(np.argmax(full.metric() <= target))
-    result = run(random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), target_metric_value=target)
+    result = run(
+        random_table, ASHA(random_table.space, metric="error", max_t=27, seed=3), target_metric_value=target
+    )
     assert result.stop_reason == "target_metric_value"
     assert result.metric()[-1] <= target and np.all(result.metric()[:-1] > target)
     assert result.time[-1] == full.time[hit]
