@@ -472,6 +472,7 @@ def _simulate(context: _Context, task: _Task, blackbox: BlackboxBase | None) -> 
         "method_composition": store.to_json(dataclasses.asdict(resolve_method(task.method))),
         "schedule_description": scheduler.schedule_description(),
         "method_state": scheduler.state_summary(),
+        "searcher_state": scheduler.searcher.state_summary() if scheduler.searcher is not None else {},
         "metric": definition.metric,
         "mode": definition.mode,
         "final_best": float(best[-1]) if len(best) else None,

@@ -21,7 +21,8 @@ interrupted run) is not listed and is computed again by ``experiments.run``.
 ``settings`` (everything that determines the results: benchmark, metric, mode, max_t, n_workers, stop
 criteria, decision overhead, the seeds, the benchmark files' SHA-256), ``benchmark_definition``,
 ``arguments`` (of the experiment; ``command_line`` if started from the CLI), ``master_random_seed``,
-``run_seed``, ``simulator_seed``, ``method_seed``, ``schedule_description``, ``method_state``,
+``run_seed``, ``simulator_seed``, ``method_seed``, ``schedule_description``, ``method_state``, ``searcher_state``
+(e.g. a GP searcher's fitted hyperparameters, Hyper-Tune's level weights),
 ``simulated_time_seconds`` (simulated clock), ``decision_cpu_seconds`` (CPU seconds the method spent
 deciding, ``time.thread_time``; runs stored before it have ``decision_time_seconds``, real seconds, which the
 readers return under the new name), ``num_decisions``, ``num_results``, ``num_trials``, ``stop_reason``,
