@@ -145,6 +145,6 @@ class DyHPO(Scheduler):
                 f"  with probability {self.probability_sh:g}: successive-halving promotion first (quantiles "
                 + ", ".join(f"{q:.3g}" for q in self.quantiles)
                 + "); otherwise, or if none qualifies: resume or start by EI of the GP",
-                "  follows Syne Tune 0.13's DyHPO (hybrid with successive halving; 0.16 is the same rule)",
+                "  follows Syne Tune 0.13's DyHPO (a hybrid with successive halving; not compared with 0.16)",
             ]
         )
