@@ -53,12 +53,6 @@ def matern52(d2: np.ndarray) -> np.ndarray:
     return (1.0 + s + s * s / 3.0) * np.exp(-s)
 
 
-def matern52_derivative(d2: np.ndarray) -> np.ndarray:
-    """∂ matern52 / ∂ d² = −(5/6) (1 + √5 d) exp(−√5 d)."""
-    s = np.sqrt(5.0 * d2)
-    return -(5.0 / 6.0) * (1.0 + s) * np.exp(-s)
-
-
 def lognormal_log_density(log_value: float) -> tuple[float, float]:
     """log density (up to a constant) of LogNormal(0, 1) at ``exp(log_value)`` and its derivative in log_value."""
     return -log_value - 0.5 * log_value * log_value, -1.0 - log_value
@@ -92,22 +86,15 @@ class GPPrior(abc.ABC):
     @abc.abstractmethod
     def mean(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray: ...
 
-    @abc.abstractmethod
-    def gradient(self, theta: np.ndarray, X: np.ndarray, dK: np.ndarray, dm: np.ndarray) -> np.ndarray:
-        """``Σ ∂L/∂K ∂K/∂theta + Σ ∂L/∂m ∂m/∂theta`` for symmetric ``dK``."""
-
     def log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         """Log prior density of ``theta`` (up to a constant) and its gradient; flat by default."""
         return 0.0, np.zeros_like(theta)
 
+    @abc.abstractmethod
     def evaluate(self, theta: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, Backprop]:
-        """``covariance(theta, X, X)``, ``mean(theta, X)`` and a function ``(dK, dm) -> gradient`` that reuses
-        what was computed for them (the fitting loop calls this once per evaluation)."""
-        return (
-            self.covariance(theta, X, X),
-            self.mean(theta, X),
-            lambda dK, dm: self.gradient(theta, X, dK, dm),
-        )
+        """``covariance(theta, X, X)``, ``mean(theta, X)`` and a function ``(dK, dm) -> gradient``:
+        ``Σ ∂L/∂K ∂K/∂theta + Σ ∂L/∂m ∂m/∂theta`` for symmetric ``dK``, reusing what was computed for ``K`` and
+        ``m`` (the fitting loop calls this once per evaluation)."""
 
 
 class _Matern:
@@ -155,16 +142,6 @@ class Matern52Prior(GPPrior):
 
     def mean(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         return np.full(len(X), theta[0])
-
-    def gradient(self, theta: np.ndarray, X: np.ndarray, dK: np.ndarray, dm: np.ndarray) -> np.ndarray:
-        w = np.exp(theta[2:])
-        scale = math.exp(theta[1])
-        d2 = scaled_squared_distances(X, X, w)
-        grad = np.empty_like(theta)
-        grad[0] = dm.sum()
-        grad[1] = scale * np.einsum("ij,ij->", dK, matern52(d2))
-        grad[2:] = ard_gradient(dK * (scale * matern52_derivative(d2)), X, w)
-        return grad
 
     def log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         value, derivative = lognormal_log_density(theta[1])
@@ -238,22 +215,6 @@ class ExpDecaySumPrior(GPPrior):
         ratio = alpha * u / (u + beta)
         return kappa, kappa * (np.log(kappa) + ratio), -kappa * ratio
 
-    def gradient(self, theta: np.ndarray, X: np.ndarray, dK: np.ndarray, dm: np.ndarray) -> np.ndarray:
-        base, la, ll, gamma = self._split(theta)
-        grad = np.empty_like(theta)
-        grad[: len(base)] = self.base.gradient(base, X[:, :-1], dK, dm)
-        r = X[:, -1]
-        k12, k12_a, k12_l = self._kappa_and_derivatives(r[:, None] + r[None, :], la, ll)
-        k1, k1_a, k1_l = self._kappa_and_derivatives(r, la, ll)
-        g2 = gamma * gamma
-        resource = k12 - np.outer(k1, k1)
-        # the κ(r)κ(r') term is symmetric: its derivative contracts with dK through both factors
-        row = dK @ k1
-        grad[-3] = g2 * (np.einsum("ij,ij->", dK, k12_a) - 2.0 * k1_a @ row) + gamma * (dm @ k1_a)
-        grad[-2] = g2 * (np.einsum("ij,ij->", dK, k12_l) - 2.0 * k1_l @ row) + gamma * (dm @ k1_l)
-        grad[-1] = 2.0 * g2 * np.einsum("ij,ij->", dK, resource) + gamma * (dm @ k1)
-        return grad
-
     def log_prior(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
         value, grad = self.base.log_prior(theta[: 2 + self.dimension])
         return value, np.concatenate([grad, np.zeros(3)])
@@ -324,20 +285,6 @@ class IndependentLevelsPrior(GPPrior):
     def mean(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         _, means, _ = self._parts(theta)
         return means[X[:, -1].astype(int)]
-
-    def gradient(self, theta: np.ndarray, X: np.ndarray, dK: np.ndarray, dm: np.ndarray) -> np.ndarray:
-        w, _, scales = self._parts(theta)
-        d, n = self.dimension, self.num_levels
-        levels = X[:, -1].astype(int)
-        x = X[:, :-1]
-        d2 = scaled_squared_distances(x, x, w)
-        scale_matrix = np.where(levels[:, None] == levels[None, :], scales[levels][:, None], 0.0)
-        grad = np.empty_like(theta)
-        grad[:d] = ard_gradient(dK * scale_matrix * matern52_derivative(d2), x, w)
-        grad[d : d + n] = np.bincount(levels, weights=dm, minlength=n)
-        contracted = (dK * scale_matrix * matern52(d2)).sum(axis=1)
-        grad[d + n :] = np.bincount(levels, weights=contracted, minlength=n)
-        return grad
 
     def evaluate(self, theta: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray, Backprop]:
         w, means, scales = self._parts(theta)
