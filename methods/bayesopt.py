@@ -73,7 +73,7 @@ from methods.gp.memory import retain_freed_memory
 from methods.gp.priors import ExpDecaySumPrior, GPPrior, IndependentLevelsPrior, Matern52Prior
 from methods.gp.regression import Posterior, fit_hyperparameters
 from methods.searcher import Searcher
-from methods.searchers import RandomSearcher, checked_candidates
+from methods.searchers import RandomSearcher
 from methods.trial_status import TrialStatus
 from searchspace import Config, SearchSpace
 
@@ -174,13 +174,13 @@ class GPSearcher(Searcher):
         self._names = space.names
         self.encoder = ConfigEncoder(space)
         self._candidates: list[Config] | None = None
-        if restrict_configurations is not None:
-            self._candidates = checked_candidates(space, restrict_configurations)
+        if restrict_configurations is not None:  # checked by the random searcher
+            self._candidates = list(self._random.restricted_to)  # type: ignore[arg-type]
             self.restricted_to = self._candidates
             self._candidate_inputs = self.encoder.encode(self._candidates)
             self._candidate_index = {self._key(c): i for i, c in enumerate(self._candidates)}
             self._remaining = np.ones(len(self._candidates), dtype=bool)
-        self._seen: set[tuple] = set()
+        self._seen = self._random.seen  # every configuration proposed, by the model or at random
         self._configs: dict[int, Config] = {}
         self._inputs: dict[int, np.ndarray] = {}
         self._results: dict[int, dict[int, float]] = {}
@@ -220,8 +220,8 @@ class GPSearcher(Searcher):
                     config = self._suggest_by_model()
             except (LinAlgError, np.linalg.LinAlgError, FloatingPointError) as error:
                 logger.warning("GP searcher: the model failed (%s); trial %d is drawn at random", error, trial_id)
-        if config is None:
-            config = self._suggest_at_random()
+        if config is None:  # the random searcher skips every configuration proposed before (``mark_seen``)
+            config = self._random.suggest(trial_id)
         if config is not None:
             self._remember(trial_id, config)
         return config
@@ -360,7 +360,6 @@ class GPSearcher(Searcher):
         key = self._key(config)
         self._configs[trial_id] = config
         self._inputs[trial_id] = self.encoder.encode_one(config)
-        self._seen.add(key)
         self._random.mark_seen(config)
         if self._candidates is not None and not self.allow_duplicates:
             index = self._candidate_index.get(key)
@@ -376,19 +375,22 @@ class GPSearcher(Searcher):
     def _has_data(self) -> bool:
         return any(self._results.values())
 
-    def _suggest_at_random(self) -> Config | None:
-        while True:
-            config = self._random.suggest(-1)
-            if config is None or self.allow_duplicates or self._key(config) not in self._seen:
-                return config
 
     # Data ----------------------------------------------------------------------------------------
     def _model_input(self, inputs: np.ndarray, level: int) -> np.ndarray:
         """Rows of configuration encodings extended by the level's column (none for a single fidelity)."""
+        return self._model_inputs(inputs, np.full(len(inputs), self._level_index[level]))
+
+    def _model_inputs(self, inputs: np.ndarray, level_indices: np.ndarray) -> np.ndarray:
+        """Row ``i`` of ``inputs`` extended by the column of level ``levels[level_indices[i]]``: the resource
+        ``r / max_t`` (joint model) or the level's index (independent model); none for a single fidelity."""
         if not self.multi_fidelity:
             return inputs
-        column = level / self.max_t if self.model == "joint" else float(self._level_index[level])
-        return np.hstack([inputs, np.full((len(inputs), 1), column)])
+        if self.model == "joint":
+            column = np.array([level / self.max_t for level in self.levels])[level_indices]
+        else:
+            column = level_indices.astype(float)
+        return np.hstack([inputs, column[:, None]])
 
     def _model_data(self) -> ModelData:
         trials, levels, losses = [], [], []
@@ -407,9 +409,7 @@ class GPSearcher(Searcher):
         std = losses_a.std()
         self._target_shift, self._target_scale = mean, std if std > 0 else 1.0
         y = (losses_a - self._target_shift) / self._target_scale
-        X = np.vstack(
-            [self._model_input(self._inputs[t][None, :], self.levels[lv]) for t, lv in zip(trials_a, levels_a)]
-        )
+        X = self._model_inputs(np.vstack([self._inputs[t] for t in trials_a]), levels_a)
         return ModelData(X, y, trials_a, levels_a, count)
 
     def _subsample(self, levels: np.ndarray, losses: np.ndarray, limit: int | None = -1) -> np.ndarray:

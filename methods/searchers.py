@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,11 @@ class RandomSearcher(Searcher):
 
     def _key(self, config: Mapping[str, Any]) -> tuple:
         return tuple(config[name] for name in self._names)
+
+    @property
+    def seen(self) -> AbstractSet[tuple]:
+        """Keys (values in the space's order) of the configurations proposed or marked so far."""
+        return self._seen
 
     def mark_seen(self, config: Mapping[str, Any]) -> None:
         """``config`` was proposed by someone else (e.g. a model-based searcher using this one for its random
