@@ -125,7 +125,7 @@ class HyperTuneSearcher(GPSearcher):
         at_top = data.levels == top
         X_top, y_top = data.X[at_top], data.y[at_top]
         configs = X_top[:, :-1]
-        base = Posterior.fit(self.prior, posterior.params, data.X, data.y)  # without fantasies
+        base = posterior.before_fantasies or posterior
         losses = np.empty((top + 1, self.num_samples))
         for k in range(top):
             inputs = self._model_input(configs, self.levels[k])

@@ -150,6 +150,8 @@ class Posterior:
     Y: np.ndarray
     L: np.ndarray
     alpha: np.ndarray
+    #: the posterior these fantasies were added to (None: this one has none)
+    before_fantasies: Posterior | None = None
 
     @classmethod
     def fit(cls, prior: GPPrior, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> Posterior:
@@ -171,12 +173,18 @@ class Posterior:
 
     def predict(self, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior means of f at ``Xs`` (rows × fantasies) and variances (rows; the same for every fantasy)."""
+        Ks = self.cross_covariance(Xs)
+        means, prior_variances = self._means_and_prior_variances(Xs, Ks)
+        return means, self._variances(Ks, prior_variances)
+
+    def _means_and_prior_variances(self, Xs: np.ndarray, Ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         theta = self.params[:-1]
-        Ks = self.prior.covariance(theta, Xs, self.X)
-        means = self.prior.mean(theta, Xs)[:, None] + Ks @ self.alpha
+        return self.prior.mean(theta, Xs)[:, None] + Ks @ self.alpha, self.prior.variance(theta, Xs)
+
+    def _variances(self, Ks: np.ndarray, prior_variances: np.ndarray) -> np.ndarray:
+        """Posterior variances of the rows whose cross-covariances are ``Ks``."""
         V = solve_triangular(self.L, Ks.T, lower=True, check_finite=False)
-        variances = self.prior.variance(theta, Xs) - np.einsum("ij,ij->j", V, V)
-        return means, np.maximum(variances, MIN_VARIANCE)
+        return np.maximum(prior_variances - np.einsum("ij,ij->j", V, V), MIN_VARIANCE)
 
     def cross_covariance(self, Xs: np.ndarray) -> np.ndarray:
         """Prior covariances between the rows of ``Xs`` and the data."""
@@ -188,16 +196,13 @@ class Posterior:
         searches). The bound is the variance given the single most informative data row: conditioning on more
         data never increases a GP's variance, so ``k(x, x) − max_i k(x, x_i)² / (k(x_i, x_i) + noise)`` bounds it
         at the cost of one pass over ``Ks``."""
-        theta = self.params[:-1]
-        means = self.prior.mean(theta, Xs)[:, None] + Ks @ self.alpha
-        prior_variances = self.prior.variance(theta, Xs)
-        data_variances = self.prior.variance(theta, self.X) + self.noise_variance
+        means, prior_variances = self._means_and_prior_variances(Xs, Ks)
+        data_variances = self.prior.variance(self.params[:-1], self.X) + self.noise_variance
         explained = (Ks * Ks / data_variances).max(axis=1) if len(self.X) else 0.0
         bounds = np.maximum(prior_variances - explained, MIN_VARIANCE)
 
         def variances_of(rows: np.ndarray) -> np.ndarray:
-            V = solve_triangular(self.L, Ks[rows].T, lower=True, check_finite=False)
-            return np.maximum(prior_variances[rows] - np.einsum("ij,ij->j", V, V), MIN_VARIANCE)
+            return self._variances(Ks[rows], prior_variances[rows])
 
         return means, bounds, variances_of
 
@@ -221,4 +226,6 @@ class Posterior:
             raise ValueError("fantasies are drawn from a posterior without fantasies")
         fantasies = self.sample_joint(Xp, rng, num_samples, noise=True)
         Y = np.vstack([np.repeat(self.Y, num_samples, axis=1), fantasies])
-        return Posterior.fit(self.prior, self.params, np.vstack([self.X, Xp]), Y)
+        posterior = Posterior.fit(self.prior, self.params, np.vstack([self.X, Xp]), Y)
+        posterior.before_fantasies = self
+        return posterior
