@@ -1,13 +1,15 @@
 """CPU time per decision of the model-based searchers at 100, 500, 1000 and 2000 observations, at 4 workers.
 
-Measured: the real CPU time (``time.process_time``; the GP's linear algebra runs on one BLAS thread, so this is
-also the calling thread's time) of one decision of the GP searcher (``methods.bayesopt.GPSearcher``) as each
-registered method builds it (``methods.make_method(..., n_workers=4)``, so every default is the registered one):
+Measured: the real CPU time (``time.process_time``; linear algebra, xgboost and scikit-learn run on one thread,
+so this is also the calling thread's time) of one decision of the searcher as each registered method builds it
+(``methods.make_method(..., n_workers=4)``, so every default is the registered one):
 
 - BayesianOptimization (FIFO + GP searcher): ``searcher.suggest(trial_id)``;
 - MOBSTER (ASHA promotion + GP searcher, joint model), MOBSTER-INDEP, HYPERTUNE-INDEP: ``searcher.suggest``;
 - DyHPO: the model's decision ``searcher.choose_resume_or_new(paused, new_trial_id, first_level)`` (every paused
-  trial scored against ``max(num_init_candidates, #paused)`` new configurations).
+  trial scored against ``max(num_init_candidates, #paused)`` new configurations);
+- KDE, BOHB (ASHA + KDE), BORE, ASHA-BORE, CQR, ASHA-CQR: ``searcher.suggest`` (a KDE or BORE suggestion refits
+  its densities or classifier every time; CQR refits when results came in, i.e. at every timed decision here).
 
 No simulator and no data set: a synthetic 7-dimensional mixed space (two log-scale floats, two linear floats, a
 log-scale and a linear integer, a categorical) and a smooth synthetic objective with learning-curve shape
@@ -23,9 +25,11 @@ scratch with ``opt_nstarts`` starts: its time is the "cold" column), and ``--rep
 two decisions the oldest pending trial reports (one new result, so the data changes and the refit schedule
 ``opt_skip_period`` / ``opt_skip_init_length`` runs as in a real run) and the decision's trial becomes pending.
 "refit" is the fraction of timed decisions that refitted the GP hyperparameters (from the deltas of
-``searcher.state_summary()["hyperparameter_fits"]``). The GP is fitted to at most ``max_size_data_for_model``
-(500) rows, so the cost should flatten beyond 500 observations. The rows "(opt_skip_period=1)" refit at every
-decision (Syne Tune 0.13's default for BO and MOBSTER), at 500 observations, for comparison.
+``searcher.state_summary()["hyperparameter_fits"]``), or that fitted the KDE, BORE or CQR model. The GP is
+fitted to at most ``max_size_data_for_model`` (500) rows, so its cost should flatten beyond 500 observations;
+KDE, BORE and CQR use every result of their level. The rows "(opt_skip_period=1)" refit at every decision (Syne
+Tune 0.13's default for BO and MOBSTER) and "(refit_growth=0)" refit CQR at every new result (Syne Tune's
+``update_frequency=1``), at 500 observations, for comparison.
 
     python benchmarks/model_decision_cost.py [--quick] [--methods BayesianOptimization MOBSTER ...]
         [--sizes 100 500 1000 2000] [--repeats 24] [--warmup 2] [--seed 0]
@@ -47,12 +51,21 @@ from typing import Any
 import numpy as np
 
 from methods import make_method
-from methods.bayesopt import GPSearcher
+from methods.searcher import Searcher
 from methods.trial_status import TrialStatus
 from searchspace import Categorical, Config, Float, Integer, SearchSpace
 
-METHODS = ("BayesianOptimization", "MOBSTER", "MOBSTER-INDEP", "HYPERTUNE-INDEP", "DyHPO")
-ALWAYS_REFIT_METHODS = ("BayesianOptimization", "MOBSTER")  # rows with opt_skip_period=1
+METHODS = (
+    "BayesianOptimization", "MOBSTER", "MOBSTER-INDEP", "HYPERTUNE-INDEP", "DyHPO",
+    "KDE", "BOHB", "BORE", "ASHA-BORE", "CQR", "ASHA-CQR",
+)  # fmt: skip
+ALWAYS_REFIT_METHODS = {  # rows that refit at every decision, at 500 observations
+    "BayesianOptimization": {"opt_skip_period": 1},
+    "MOBSTER": {"opt_skip_period": 1},
+    "CQR": {"refit_growth": 0.0},
+    "ASHA-CQR": {"refit_growth": 0.0},
+}
+RESTRICTED_METHODS = ("BayesianOptimization", "MOBSTER", "KDE", "BOHB", "BORE", "CQR")
 ALWAYS_REFIT_SIZE = 500
 SIZES = (100, 500, 1000, 2000)
 QUICK_SIZES = (100, 500)
@@ -156,8 +169,19 @@ class Row:
     thread_seconds: float
 
 
+def initial_random(searcher: Searcher) -> int:
+    """How many first suggestions the run asks the searcher for (the others come from the workload)."""
+    return getattr(searcher, "num_init_random", N_WORKERS)
+
+
+def fits_so_far(searcher: Searcher) -> int:
+    """GP hyperparameter fits, CQR fits, or (KDE, BORE: a fit per model suggestion) model suggestions."""
+    summary = searcher.state_summary()
+    return summary.get("hyperparameter_fits", summary.get("fits", summary.get("model_suggestions", 0)))
+
+
 def feed_history(
-    searcher: GPSearcher, work: Workload, levels: list[int], observations: int, dyhpo: bool
+    searcher: Searcher, work: Workload, levels: list[int], observations: int, dyhpo: bool
 ) -> tuple[deque[tuple[int, int]], dict[int, int], int]:
     """Feed ``observations`` results as a run would; returns the pending (trial, level index) pairs, the paused
     trials (trial -> next level; DyHPO only) and the next free trial id."""
@@ -166,7 +190,7 @@ def feed_history(
     last_level: dict[int, int] = {}  # trial -> index of the last level it reported at
     fed = 0
     for trial_id, index in events:
-        if index == 0 and trial_id < searcher.num_init_random:
+        if index == 0 and trial_id < initial_random(searcher):
             config = searcher.suggest(trial_id)
             assert config is not None
             work.configs[trial_id] = config
@@ -208,7 +232,7 @@ def run_case(method: str, observations: int, repeats: int, warmup: int, seed: in
         method, space=space, metric=METRIC, mode="min", max_t=MAX_T, seed=seed, n_workers=N_WORKERS, **options
     )
     searcher = scheduler.searcher
-    assert isinstance(searcher, GPSearcher), f"{method}: not a GP searcher"
+    assert searcher.uses_model, f"{method}: not a model-based searcher"
     dyhpo = type(scheduler).__name__ == "DyHPO"
     levels = list(searcher.levels)  # the scheduler configured the searcher with its rung levels
     quantiles = list(getattr(scheduler, "quantiles", []))
@@ -219,7 +243,7 @@ def run_case(method: str, observations: int, repeats: int, warmup: int, seed: in
     def decide() -> tuple[float, float, int]:
         """One decision (timed), then the decision's trial is pending; returns (CPU s, thread CPU s, refits)."""
         nonlocal next_trial_id
-        fits = searcher.state_summary()["hyperparameter_fits"]
+        fits = fits_so_far(searcher)
         new_id = next_trial_id
         next_trial_id += 1
         thread0, process0 = time.thread_time(), time.process_time()
@@ -229,7 +253,7 @@ def run_case(method: str, observations: int, repeats: int, warmup: int, seed: in
             config = searcher.suggest(new_id)
             decision = None if config is None else ("start", config)
         seconds, thread_seconds = time.process_time() - process0, time.thread_time() - thread0
-        refits = searcher.state_summary()["hyperparameter_fits"] - fits
+        refits = fits_so_far(searcher) - fits
         assert decision is not None, f"{method}: no decision"
         kind, value = decision
         if kind == "resume":
@@ -293,7 +317,7 @@ def restricted_case(method: str, observations: int, repeats: int, seed: int) -> 
 
     trial_id = fed = 0
     while fed < observations:
-        config = searcher.suggest(trial_id) if trial_id < searcher.num_init_random else cells[rng.integers(len(cells))]
+        config = searcher.suggest(trial_id) if trial_id < initial_random(searcher) else cells[rng.integers(len(cells))]
         for index, level in enumerate(levels):  # most trials stop at the first level, as under ASHA
             searcher.on_pending(trial_id, config, level)
             searcher.on_result(trial_id, config, level, loss(config, level))
@@ -318,7 +342,7 @@ def restricted_case(method: str, observations: int, repeats: int, seed: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), help="registered GP-searcher methods")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), help="registered model-based methods")
     parser.add_argument("--sizes", nargs="+", type=int, default=None, help=f"observation counts (default {SIZES})")
     parser.add_argument("--repeats", type=int, default=None, help="timed decisions per case (default 24, quick 6)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed decisions first (the first: cold fit)")
@@ -334,7 +358,7 @@ def main() -> None:
     for method in args.methods:
         cases.extend((method, size, {}) for size in sizes)
         if method in ALWAYS_REFIT_METHODS:
-            cases.append((method, ALWAYS_REFIT_SIZE, {"opt_skip_period": 1}))
+            cases.append((method, ALWAYS_REFIT_SIZE, ALWAYS_REFIT_METHODS[method]))
 
     started = time.perf_counter()
     process_started = time.process_time()
@@ -362,7 +386,7 @@ def main() -> None:
         thread_total += row.thread_seconds
     print("\nRestricted to the 15,625 cells of an NB201-like space (every remaining cell scored), 500 results:\n")
     print("| method | median ms | p95 ms |\n|---|---:|---:|")
-    for method in [m for m in args.methods if m in ALWAYS_REFIT_METHODS]:
+    for method in [m for m in args.methods if m in RESTRICTED_METHODS]:
         ms = 1e3 * np.array(restricted_case(method, ALWAYS_REFIT_SIZE, repeats, args.seed))
         print(f"| {method} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} |", flush=True)
     print(

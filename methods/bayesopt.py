@@ -65,13 +65,13 @@ from methods.gp.acquisition import (
     argmax_expected_improvement,
     expected_improvement,
     expected_improvement_rows,
-    local_search,
 )
 from methods.gp.blas import blas_single_thread
 from methods.gp.encoding import ConfigEncoder
 from methods.gp.memory import retain_freed_memory
 from methods.gp.priors import ExpDecaySumPrior, GPPrior, IndependentLevelsPrior, Matern52Prior
 from methods.gp.regression import Posterior, fit_hyperparameters
+from methods.local_search import local_search
 from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from methods.trial_status import TrialStatus
@@ -99,6 +99,7 @@ class GPSearcher(Searcher):
     """GP-based Bayesian optimisation, single- or multi-fidelity (see the module docstring for every option)."""
 
     supports_restrict_configurations = True
+    uses_model = True
 
     def __init__(
         self,

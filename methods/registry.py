@@ -25,10 +25,13 @@ from typing import Any
 from methods.asha import ASHA, Hyperband
 from methods.base import Scheduler
 from methods.bayesopt import GPSearcher
+from methods.bore import BORESearcher
+from methods.cqr import CQRSearcher
 from methods.dehb import DEHB
 from methods.dyhpo import DyHPO
 from methods.grid_search import GridSearcher
 from methods.hypertune import HyperTuneSearcher
+from methods.kde import KDESearcher
 from methods.median_stopping import MedianStoppingRule
 from methods.pasha import PASHA
 from methods.pbt import PBT
@@ -58,6 +61,9 @@ SEARCHERS: dict[str, type[Searcher]] = {
     "rea": RegularizedEvolution,
     "gp": GPSearcher,
     "hypertune": HyperTuneSearcher,
+    "kde": KDESearcher,
+    "bore": BORESearcher,
+    "cqr": CQRSearcher,
 }
 
 COMPOSE = "+"
@@ -177,6 +183,13 @@ _METHODS: dict[str, MethodSpec] = {
     "HYPERTUNE-JOINT": MethodSpec("ASHA", "hypertune", {"rule": "promotion", "model": "joint"}),
     "SYNCMOBSTER": MethodSpec("SyncHyperband", "gp", {"model": "independent"}),
     "DyHPO": MethodSpec("DyHPO", "gp", {"model": "joint", "opt_skip_period": 3}),
+    "KDE": MethodSpec("FIFO", "kde"),
+    "BOHB": MethodSpec("ASHA", "kde", {"rule": "stopping"}),
+    "SyncBOHB": MethodSpec("SyncHyperband", "kde"),
+    "BORE": MethodSpec("FIFO", "bore"),
+    "ASHA-BORE": MethodSpec("ASHA", "bore", {"rule": "stopping"}),
+    "CQR": MethodSpec("FIFO", "cqr"),
+    "ASHA-CQR": MethodSpec("ASHA", "cqr", {"rule": "stopping"}),
 }
 
 _LISTED_FIRST = ("RandomSearch", "ASHA", "ASHA-PROM", "MOBSTER-JOINT")
@@ -269,7 +282,7 @@ def refused_pairs() -> dict[tuple[str, str], str]:
 def model_free_methods() -> list[str]:
     """The registered names whose searcher has no surrogate model (sorted); the model-based ones cost far more
     CPU per decision (``benchmarks/model_decision_cost.py``)."""
-    return sorted(name for name in REGISTRY if not issubclass(SEARCHERS[REGISTRY[name].searcher], GPSearcher))
+    return sorted(name for name in REGISTRY if not SEARCHERS[REGISTRY[name].searcher].uses_model)
 
 
 def method_listing() -> str:

@@ -81,6 +81,11 @@ class RandomSearcher(Searcher):
         """Keys (values in the space's order) of the configurations proposed or marked so far."""
         return self._seen
 
+    @property
+    def points_left(self) -> int:
+        """How many of the points to evaluate are still to be proposed (they come before any other)."""
+        return len(self._points)
+
     def mark_seen(self, config: Mapping[str, Any]) -> None:
         """``config`` was proposed by someone else (e.g. a model-based searcher using this one for its random
         suggestions): never propose it again unless duplicates are allowed."""

@@ -63,6 +63,13 @@ KNOWN_METHODS = (
     "HYPERTUNE-JOINT",
     "SYNCMOBSTER",
     "DyHPO",
+    "KDE",
+    "BOHB",
+    "SyncBOHB",
+    "BORE",
+    "ASHA-BORE",
+    "CQR",
+    "ASHA-CQR",
 )
 
 

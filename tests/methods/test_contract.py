@@ -213,12 +213,17 @@ def searcher_holder(scheduler):
 #: model-based searchers run with a small model in this suite: what it checks does not depend on the model's
 #: quality, and the default settings cost ~20x more CPU here (the model's own tests are in test_gp_model.py etc.)
 CHEAP_MODEL = {"opt_maxiter": 5, "num_init_candidates": 20, "num_fantasy_samples": 3, "max_size_data_for_model": 40}
+CHEAP_TREES = {
+    "bore": {"classifier_kwargs": {"n_estimators": 10}, "num_candidates": 50},
+    "cqr": {"regressor_kwargs": {"n_estimators": 10}, "num_candidates": 100},
+}
 
 
 def build(name, blackbox, *, seed=0, mode="min", **options):
     spec = resolve_method(name)
     if issubclass(SEARCHERS[spec.searcher], GPSearcher):
         options = {**CHEAP_MODEL, **options}
+    options = {**CHEAP_TREES.get(spec.searcher, {}), **options}
     return spec(
         space=blackbox.space, metric=blackbox.metric, mode=mode, max_t=len(blackbox.fidelities), seed=seed, **options
     )
