@@ -1,14 +1,19 @@
-"""Check against the field for the model-based methods (issue 12): Bayesian optimisation against random search at a
-single fidelity, and MOBSTER, Hyper-Tune, SyncMOBSTER and DyHPO against ASHA and synchronous Hyperband on YAHPO
-LCBench, with best-so-far over the whole budget (the documentation's claim: MOBSTER breaks away from ASHA late).
+"""Check against the field for the model-based methods (issues 12 and 13), 30 paired seeds.
+
+Single fidelity (tag ``f12-sf``): Bayesian optimisation against random search. Multi-fidelity: every model-based
+method of both issues with its model-free bases on YAHPO LCBench 3945 and 189908 (tag ``f12-mf``, 2 simulated
+hours, 4 workers) and on the embedded benchmark sklearn-mlp-digits (tag ``f13-digits``, 10 simulated seconds,
+every method restricted to the 1,280 tabulated configurations).
 
 Runs go through ``experiments.run`` (results under ``--results_dir``, completed runs reused), then per benchmark:
 the IQM of the final best value over seeds with a 95% stratified-bootstrap interval, P(beats RandomSearch) and
-P(beats ASHA-PROM) (paired seeds, rliable's probability of improvement with its interval), and for the
-multi-fidelity benchmark the IQM of best-so-far at fractions of the budget and P(MOBSTER-JOINT beats ASHA-PROM)
-there. A figure of the best-so-far curves is written next to the results.
+P(beats ASHA) (paired seeds, rliable's probability of improvement with its interval), the median decision CPU per
+run; the IQM of best-so-far at fractions of the budget; and the pairs the issues name (``PAIRS``: BOHB against
+Hyperband and SyncBOHB, BORE against BayesianOptimization and RandomSearch, CQR against BORE, ASHA-BORE and
+ASHA-CQR against ASHA, MOBSTER against ASHA-PROM, ...) as P(first beats second) over time. One figure per
+benchmark (best-so-far over simulated time, IQM with 95% bands) next to the results.
 
-    python benchmarks/field_check_models.py [--num_seeds 30] [--mf_seeds 10] [--jobs 2] [--report_only]
+    python benchmarks/field_check_models.py [--num_seeds 30] [--jobs 2] [--report_only]
 
 YAHPO needs its surrogate files: set HPO_YAHPO_DATA (e.g. to ../shared/yahpo_data).
 """
@@ -34,10 +39,21 @@ SINGLE_FIDELITY = {  # benchmark -> max_trials (None: the registered budget)
     "yahpo-rbv2_xgboost-1040": 100,
 }
 SINGLE_FIDELITY_METHODS = ["BayesianOptimization", "RandomSearch"]
-MULTI_FIDELITY = ["yahpo-lcbench-3945"]
-MULTI_FIDELITY_METHODS = [
-    "MOBSTER-JOINT", "ASHA-PROM", "ASHA", "SyncHyperband", "RandomSearch", "MOBSTER-INDEP", "HYPERTUNE-INDEP",
-    "HYPERTUNE4-INDEP", "HYPERTUNE-JOINT", "SYNCMOBSTER", "DyHPO",
+MODEL_FREE = ["RandomSearch", "ASHA", "ASHA-PROM", "Hyperband", "SyncHyperband"]
+MODEL_BASED = [
+    "BayesianOptimization", "MOBSTER-JOINT", "MOBSTER-INDEP", "HYPERTUNE-INDEP", "HYPERTUNE4-INDEP",
+    "HYPERTUNE-JOINT", "SYNCMOBSTER", "DyHPO",  # issue 12
+    "KDE", "BOHB", "SyncBOHB", "BORE", "ASHA-BORE", "CQR", "ASHA-CQR",  # issue 13
+]  # fmt: skip
+MULTI_FIDELITY = {  # tag -> benchmarks
+    "f12-mf": ["yahpo-lcbench-3945", "yahpo-lcbench-189908"],
+    "f13-digits": ["sklearn-mlp-digits"],
+}
+BASELINES = ("RandomSearch", "ASHA")
+PAIRS = [
+    ("BOHB", "Hyperband"), ("BOHB", "SyncBOHB"), ("SyncBOHB", "SyncHyperband"), ("KDE", "RandomSearch"),
+    ("BORE", "BayesianOptimization"), ("BORE", "RandomSearch"), ("CQR", "BORE"), ("CQR", "RandomSearch"),
+    ("ASHA-BORE", "ASHA"), ("ASHA-CQR", "ASHA"), ("MOBSTER-JOINT", "ASHA-PROM"),
 ]  # fmt: skip
 FRACTIONS = (0.05, 0.1, 0.25, 0.5, 0.75, 1.0)
 
@@ -48,11 +64,12 @@ def run_all(args: argparse.Namespace) -> None:
             benchmark, SINGLE_FIDELITY_METHODS, num_seeds=args.num_seeds, max_trials=max_trials,
             experiment_tag="f12-sf", results_dir=args.results_dir, jobs=args.jobs, progress=True,
         )  # fmt: skip
-    for benchmark in MULTI_FIDELITY:
-        run_experiment(
-            benchmark, MULTI_FIDELITY_METHODS, num_seeds=args.mf_seeds, experiment_tag="f12-mf",
-            results_dir=args.results_dir, jobs=args.jobs, progress=True,
-        )  # fmt: skip
+    for tag, benchmarks in MULTI_FIDELITY.items():
+        for benchmark in benchmarks:
+            run_experiment(
+                benchmark, MODEL_FREE + MODEL_BASED, num_seeds=args.num_seeds, experiment_tag=tag,
+                results_dir=args.results_dir, jobs=args.jobs, progress=True,
+            )  # fmt: skip
 
 
 def final_table(curves, benchmark: str, baselines: tuple[str, ...]) -> None:
@@ -81,7 +98,7 @@ def final_table(curves, benchmark: str, baselines: tuple[str, ...]) -> None:
         )
 
 
-def over_time(curves, benchmark: str, reference: str, challenger: str) -> None:
+def over_time(curves, benchmark: str) -> None:
     grid = curves.grids[benchmark]
     mode = curves.modes[benchmark]
     budget = curves.budgets[benchmark]
@@ -95,19 +112,24 @@ def over_time(curves, benchmark: str, reference: str, challenger: str) -> None:
             column_values = values[:, column]
             cells.append(f"{trim_mean(column_values[~np.isnan(column_values)], 0.25):.5g}")
         print(f"| {method} | " + " | ".join(cells) + " |")
-    if (benchmark, reference) in curves.values and (benchmark, challenger) in curves.values:
-        print(f"\nP({challenger} beats {reference}) over time (95% CI):")
-        for fraction, column in zip(FRACTIONS, columns):
+    pairs = [(a, b) for a, b in PAIRS if (benchmark, a) in curves.values and (benchmark, b) in curves.values]
+    if not pairs:
+        return
+    print(f"\n### {benchmark}: P(first beats second) at fractions of the budget, 95% CI\n")
+    print("| pair | " + " | ".join(f"{f:g}" for f in FRACTIONS) + " |\n|---|" + "---|" * len(FRACTIONS))
+    for challenger, reference in pairs:
+        cells = []
+        for column in columns:
             x = [curves.values[benchmark, challenger][:, column]]
             y = [curves.values[benchmark, reference][:, column]]
             poi = poi_interval(x, y, mode, seed=0)
-            print(f"  {fraction:>5g} of the budget: {poi.point:.2f} [{poi.low:.2f}, {poi.high:.2f}]")
+            cells.append(f"{poi.point:.2f} [{poi.low:.2f}, {poi.high:.2f}]")
+        print(f"| {challenger} vs {reference} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--num_seeds", type=int, default=30, help="seeds of the single-fidelity comparisons")
-    parser.add_argument("--mf_seeds", type=int, default=30, help="seeds of the multi-fidelity comparison")
+    parser.add_argument("--num_seeds", type=int, default=30, help="paired seeds per method and benchmark")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--results_dir", type=Path, default=Path("results"))
     parser.add_argument("--report_only", action="store_true", help="only report the runs already stored")
@@ -117,14 +139,14 @@ def main() -> None:
     single = load(args.results_dir, "f12-sf", spacing="linear", progress=False, log=False)
     for benchmark in single.benchmarks:
         final_table(single, benchmark, ("RandomSearch",))
-    multi = load(args.results_dir, "f12-mf", spacing="linear", progress=False, log=False)
-    for benchmark in multi.benchmarks:
-        final_table(multi, benchmark, ("RandomSearch", "ASHA-PROM", "ASHA"))
-        over_time(multi, benchmark, "ASHA-PROM", "MOBSTER-JOINT")
-    figure = plot_curves(multi)
-    path = Path(args.results_dir) / "f12-mf-best-so-far.png"
-    figure.savefig(path, dpi=120)
-    print(f"\nfigure: {path}")
+    for tag, benchmarks in MULTI_FIDELITY.items():
+        for benchmark in benchmarks:
+            curves = load(args.results_dir, tag, benchmarks=[benchmark], spacing="linear", progress=False, log=False)
+            final_table(curves, benchmark, BASELINES)
+            over_time(curves, benchmark)
+            path = Path(args.results_dir) / f"{tag}-{benchmark}-best-so-far.png"
+            plot_curves(curves).savefig(path, dpi=120)
+            print(f"\nfigure: {path}")
 
 
 if __name__ == "__main__":

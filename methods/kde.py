@@ -14,6 +14,9 @@ As defined in the BOHB paper (Falkner, Klein & Hutter, ICML 2018; Syne Tune's ``
    ``1.06 · std · n^(−1 / (4 + d))`` (statsmodels' ``normal_reference``, as BOHB) clipped below at
    ``min_bandwidth`` (1e-3, the paper's; Syne Tune's multi-fidelity searcher uses 0.1). A categorical λ is also
    capped at (c − 1) / c, where the kernel is flat (uncapped, the kernel would favour every other value).
+   ``c`` is the domain's number of choices; statsmodels' kernel (and so BOHB's and Syne Tune's) counts the
+   choices present in the data instead, and divides by zero when there is one. Otherwise the densities equal
+   statsmodels' ``KDEMultivariate`` (checked to 1e-15 on mixed data).
 4. A fraction ``random_fraction`` (1/3) of model-based suggestions is drawn at random instead. Otherwise
    ``num_candidates`` (64) candidates are sampled from ``l``: a random good point, each number moved by a
    Gaussian truncated to [0, 1] with standard deviation ``bandwidth_factor`` (3) × its bandwidth, each
