@@ -33,9 +33,8 @@ from typing import Any, Literal
 import numpy as np
 
 from methods.gp.blas import blas_single_thread
-from methods.gp.encoding import ConfigEncoder
 from methods.local_search import local_search
-from methods.model_searcher import ModelSearcher
+from methods.model_searcher import ModelSearcher, check_integer, check_within, import_xgboost
 from searchspace import Config, SearchSpace
 
 CLASSIFIERS = ("xgboost", "rf", "mlp")
@@ -49,13 +48,7 @@ def top_gamma_labels(losses: np.ndarray, gamma: float) -> np.ndarray:
 def make_classifier(name: str, seed: int, options: Mapping[str, Any]) -> Any:
     """A scikit-learn style probabilistic classifier, seeded and single-threaded."""
     if name == "xgboost":
-        try:
-            import xgboost
-        except ImportError:
-            raise ValueError(
-                "BORE's default classifier needs xgboost: pip install 'hpo-workbench[xgboost]', or pass "
-                "classifier='rf' (scikit-learn's random forest)"
-            ) from None
+        xgboost = import_xgboost("BORE's default classifier", "classifier='rf' (scikit-learn's random forest)")
         return xgboost.XGBClassifier(**{"n_jobs": 1, "random_state": seed, "verbosity": 0, **options})
     if name == "rf":
         from sklearn.ensemble import RandomForestClassifier
@@ -86,17 +79,12 @@ class BORESearcher(ModelSearcher):
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        if not 0.0 < gamma < 1.0:
-            raise ValueError(f"`gamma` must lie in (0, 1), got {gamma!r}")
+        check_within("gamma", gamma, 0.0, 1.0, open_ends=True)
         if classifier not in CLASSIFIERS:
             raise ValueError(f"`classifier` is {classifier!r}, but must be one of {CLASSIFIERS}")
-        if not isinstance(init_random, int) or init_random < 2:
-            raise ValueError(f"`init_random` must be an integer >= 2, got {init_random!r}")
-        if not isinstance(num_candidates, int) or num_candidates < 1:
-            raise ValueError(f"`num_candidates` must be an integer >= 1, got {num_candidates!r}")
-        if not 0.0 <= random_prob <= 1.0:
-            raise ValueError(f"`random_prob` must lie in [0, 1], got {random_prob!r}")
-        self.encoder = ConfigEncoder(space)
+        check_integer("init_random", init_random, 2)
+        check_integer("num_candidates", num_candidates, 1)
+        check_within("random_prob", random_prob, 0.0, 1.0)
         super().__init__(
             space,
             seed=seed,
@@ -107,15 +95,11 @@ class BORESearcher(ModelSearcher):
         self.gamma = gamma
         self.classifier = classifier
         self.classifier_kwargs = dict(classifier_kwargs or {})
-        self._classifier_seed = int(np.random.default_rng([seed, self.seed_salt, 1]).integers(2**31 - 1))
-        make_classifier(classifier, self._classifier_seed, self.classifier_kwargs)  # a missing library fails now
+        make_classifier(classifier, self.library_seed, self.classifier_kwargs)  # a missing library fails now
         self.init_random = init_random
         self.num_candidates = num_candidates
         self.random_prob = random_prob
         self.model_level: int | None = None
-
-    def _encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self.encoder.encode(configs)
 
     def fit_classifier(self, level: int) -> Any | None:
         """The classifier of "in the best γ at ``level``", or None if the labels are all equal."""
@@ -123,7 +107,7 @@ class BORESearcher(ModelSearcher):
         labels = top_gamma_labels(losses, self.gamma)
         if labels.min() == labels.max():
             return None
-        model = make_classifier(self.classifier, self._classifier_seed, self.classifier_kwargs)
+        model = make_classifier(self.classifier, self.library_seed, self.classifier_kwargs)
         with warnings.catch_warnings(), blas_single_thread():
             warnings.simplefilter("ignore")  # e.g. the MLP's ConvergenceWarning on a few points
             # xgboost stores labels as float32; handing them over as such saves ~40 ms of conversion per fit

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from methods.model_searcher import import_xgboost
+
 REGRESSORS = ("xgboost", "sklearn")
 
 
@@ -55,6 +57,8 @@ class ConformalQuantileRegressor:
             raise ValueError(f"quantile levels must be symmetric around 0.5, got {self.levels.tolist()}")
         if regressor not in REGRESSORS:
             raise ValueError(f"`regressor` is {regressor!r}, but must be one of {REGRESSORS}")
+        if regressor == "xgboost":
+            import_xgboost("CQR's default regressor", "regressor='sklearn'")  # a missing library fails now
         self.seed = seed
         self.regressor = regressor
         self.regressor_kwargs = {"n_estimators": 100, "max_depth": 3, "learning_rate": 0.1, **(regressor_kwargs or {})}
@@ -78,13 +82,7 @@ class ConformalQuantileRegressor:
 
     def _fit_regressors(self, X: np.ndarray, y: np.ndarray) -> None:
         if self.regressor == "xgboost":
-            try:
-                import xgboost
-            except ImportError:
-                raise ValueError(
-                    "CQR's default regressor needs xgboost: pip install 'hpo-workbench[xgboost]', or pass "
-                    "regressor='sklearn'"
-                ) from None
+            xgboost = import_xgboost("CQR's default regressor", "regressor='sklearn'")
             options = {"n_jobs": 1, "random_state": self.seed, "verbosity": 0, **self.regressor_kwargs}
             model = xgboost.XGBRegressor(objective="reg:quantileerror", quantile_alpha=self.levels, **options)
             self._models = [model.fit(X, y.astype(np.float32))]  # its label type: no conversion on every fit

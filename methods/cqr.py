@@ -29,9 +29,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from methods.conformal import REGRESSORS, ConformalQuantileRegressor, quantile_levels
-from methods.gp.encoding import ConfigEncoder
-from methods.model_searcher import ModelSearcher
+from methods.conformal import ConformalQuantileRegressor, quantile_levels
+from methods.model_searcher import ModelSearcher, check_integer, check_within
 from searchspace import Config, SearchSpace
 
 ACQUISITIONS = ("thompson", "lcb")
@@ -60,33 +59,16 @@ class CQRSearcher(ModelSearcher):
         restrict_configurations: Sequence[Config] | None = None,
         points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
-        if not isinstance(num_quantiles, int) or num_quantiles < 3 or num_quantiles % 2 == 0:
-            raise ValueError(f"`num_quantiles` must be an odd integer >= 3, got {num_quantiles!r}")
-        if not isinstance(num_init_random, int) or num_init_random < 2:
-            raise ValueError(f"`num_init_random` must be an integer >= 2, got {num_init_random!r}")
-        if not isinstance(num_candidates, int) or num_candidates < 1:
-            raise ValueError(f"`num_candidates` must be an integer >= 1, got {num_candidates!r}")
+        check_integer("num_quantiles", num_quantiles, 3)
+        if num_quantiles % 2 == 0:
+            raise ValueError(f"`num_quantiles` must be odd (the median and symmetric pairs), got {num_quantiles!r}")
+        check_integer("num_init_random", num_init_random, 2)
+        check_integer("num_candidates", num_candidates, 1)
         if acquisition not in ACQUISITIONS:
             raise ValueError(f"`acquisition` is {acquisition!r}, but must be one of {ACQUISITIONS}")
-        if regressor not in REGRESSORS:
-            raise ValueError(f"`regressor` is {regressor!r}, but must be one of {REGRESSORS}")
-        if regressor == "xgboost":
-            try:
-                import xgboost  # noqa: F401
-            except ImportError:
-                raise ValueError(
-                    "CQR's default regressor needs xgboost: pip install 'hpo-workbench[xgboost]', or pass "
-                    "regressor='sklearn'"
-                ) from None
-        if not 0.0 < calibration_fraction < 1.0:
-            raise ValueError(f"`calibration_fraction` must lie in (0, 1), got {calibration_fraction!r}")
-        if not isinstance(min_samples_to_conformalize, int) or min_samples_to_conformalize < 0:
-            raise ValueError(
-                f"`min_samples_to_conformalize` must be an integer >= 0, got {min_samples_to_conformalize!r}"
-            )
-        if not 0.0 <= refit_growth <= 1.0:
-            raise ValueError(f"`refit_growth` must lie in [0, 1], got {refit_growth!r}")
-        self.encoder = ConfigEncoder(space)
+        check_within("calibration_fraction", calibration_fraction, 0.0, 1.0, open_ends=True)
+        check_integer("min_samples_to_conformalize", min_samples_to_conformalize, 0)
+        check_within("refit_growth", refit_growth, 0.0, 1.0)
         super().__init__(
             space,
             seed=seed,
@@ -100,7 +82,7 @@ class CQRSearcher(ModelSearcher):
         self.refit_growth = refit_growth
         self.model = ConformalQuantileRegressor(
             quantile_levels(num_quantiles),
-            seed=int(np.random.default_rng([seed, self.seed_salt, 1]).integers(2**31 - 1)),
+            seed=self.library_seed,
             regressor=regressor,
             regressor_kwargs=regressor_kwargs,
             calibration_fraction=calibration_fraction,
@@ -108,9 +90,6 @@ class CQRSearcher(ModelSearcher):
         )
         self._fitted_on: int | None = None  # number of results at the last fit
         self.num_fits = 0
-
-    def _encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        return self.encoder.encode(configs)
 
     def _suggest_by_model(self) -> Config | None:
         inputs, losses = self.last_results()

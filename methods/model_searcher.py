@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from methods.gp.encoding import ConfigEncoder
 from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from searchspace import Config, SearchSpace
@@ -26,7 +27,8 @@ from searchspace import Config, SearchSpace
 class ModelSearcher(Searcher):
     """Base of the searchers that fit a model to the results at rung levels (see the module docstring).
 
-    Subclasses implement ``_encode`` (configurations to model inputs) and ``_suggest_by_model``.
+    Subclasses implement ``_suggest_by_model``, and ``_encode`` unless the default model inputs suit them
+    (numbers in [0, 1], log scale where the domain has one, categoricals one-hot: ``methods.gp.encoding``).
     """
 
     supports_restrict_configurations = True
@@ -53,6 +55,9 @@ class ModelSearcher(Searcher):
             points_to_evaluate=points_to_evaluate,
         )
         self._rng = np.random.default_rng([seed, self.seed_salt])
+        #: the seed handed to a library model (xgboost, scikit-learn), derived from ``seed``
+        self.library_seed = int(np.random.default_rng([seed, self.seed_salt, 1]).integers(2**31 - 1))
+        self.encoder = ConfigEncoder(space)
         self._names = space.names
         self._candidates: list[Config] | None = None
         self._candidate_inputs: np.ndarray | None = None
@@ -68,9 +73,9 @@ class ModelSearcher(Searcher):
         ModelSearcher.configure(self, max_t=1, rung_levels=())  # until a scheduler configures it
 
     # To implement --------------------------------------------------------------------------------
-    @abc.abstractmethod
     def _encode(self, configs: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Model inputs, one row per configuration."""
+        return self.encoder.encode(configs)
 
     @abc.abstractmethod
     def _suggest_by_model(self) -> Config | None:
@@ -171,3 +176,28 @@ class ModelSearcher(Searcher):
     def is_new(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` may be proposed (never proposed before, or duplicates allowed)."""
         return self.allow_duplicates or self._key(config) not in self._random.seen
+
+
+def check_integer(name: str, value: Any, least: int) -> None:
+    """A one-line ``ValueError`` unless ``value`` is an integer >= ``least``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise ValueError(f"`{name}` must be an integer >= {least}, got {value!r}")
+
+
+def check_within(name: str, value: Any, low: float, high: float, *, open_ends: bool = False) -> None:
+    """A one-line ``ValueError`` unless ``low <= value <= high`` (``low < value < high`` with ``open_ends``)."""
+    inside = low < value < high if open_ends else low <= value <= high
+    if not isinstance(value, int | float) or not inside:
+        interval = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
+        raise ValueError(f"`{name}` must lie in {interval}, got {value!r}")
+
+
+def import_xgboost(purpose: str, alternative: str) -> Any:
+    """The xgboost module, or a one-line ``ValueError`` naming the extra to install and ``alternative``."""
+    try:
+        import xgboost
+    except ImportError:
+        raise ValueError(
+            f"{purpose} needs xgboost: pip install 'hpo-workbench[xgboost]', or pass {alternative}"
+        ) from None
+    return xgboost
