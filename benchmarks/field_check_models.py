@@ -28,7 +28,7 @@ import numpy as np
 from scipy.stats import trim_mean
 
 from experiments.run import run_experiment
-from plotting.figures import plot_curves
+from plotting.figures import Layout, plot_curves
 from plotting.load import load
 from plotting.paired import poi_interval
 from plotting.stats import interval_table
@@ -145,7 +145,8 @@ def main() -> None:
             final_table(curves, benchmark, BASELINES)
             over_time(curves, benchmark)
             path = Path(args.results_dir) / f"{tag}-{benchmark}-best-so-far.png"
-            plot_curves(curves).savefig(path, dpi=120)
+            figure = plot_curves(curves, layout=Layout(columns=1, width=8.0, row_height=4.5), ylim_from=0.2)
+            figure.savefig(path, dpi=120)
             print(f"\nfigure: {path}")
 
 

@@ -24,12 +24,14 @@ Then 4 trials are pending (fantasized), ``--warmup`` decisions run untimed (the 
 scratch with ``opt_nstarts`` starts: its time is the "cold" column), and ``--repeats`` decisions are timed. Between
 two decisions the oldest pending trial reports (one new result, so the data changes and the refit schedule
 ``opt_skip_period`` / ``opt_skip_init_length`` runs as in a real run) and the decision's trial becomes pending.
-"refit" is the fraction of timed decisions that refitted the GP hyperparameters (from the deltas of
+"refit fraction" is the fraction of timed decisions that refitted the GP hyperparameters (from the deltas of
 ``searcher.state_summary()["hyperparameter_fits"]``), or that fitted the KDE, BORE or CQR model. The GP is
 fitted to at most ``max_size_data_for_model`` (500) rows, so its cost should flatten beyond 500 observations;
-KDE, BORE and CQR use every result of their level. The rows "(opt_skip_period=1)" refit at every decision (Syne
-Tune 0.13's default for BO and MOBSTER) and "(refit_growth=0)" refit CQR at every new result (Syne Tune's
-``update_frequency=1``), at 500 observations, for comparison.
+KDE, BORE and CQR use every result of their level. "median ms of refits" is the median over the decisions
+that refitted (for KDE: those that used the model, not the third drawn at random). The rows
+"(opt_skip_period=1)" refit at every decision (Syne Tune 0.13's default for BO and MOBSTER) and
+"(refit_growth=0)" refit CQR at every new result (Syne Tune's ``update_frequency=1``), at 500 observations, for
+comparison.
 
     python benchmarks/model_decision_cost.py [--quick] [--methods BayesianOptimization MOBSTER ...]
         [--sizes 100 500 1000 2000] [--repeats 24] [--warmup 2] [--seed 0]
@@ -164,7 +166,7 @@ class Row:
     method: str
     observations: int
     times: list[float]
-    refits: int
+    refitted: list[bool]  # per timed decision: whether it (re)fitted the model
     cold: float
     thread_seconds: float
 
@@ -283,15 +285,15 @@ def run_case(method: str, observations: int, repeats: int, warmup: int, seed: in
             cold = seconds
         report_one()
     times: list[float] = []
-    refits = 0
+    refitted: list[bool] = []
     thread_total = 0.0
     for _ in range(repeats):
         seconds, thread_seconds, fits = decide()
         times.append(seconds)
         thread_total += thread_seconds
-        refits += fits > 0
+        refitted.append(fits > 0)
         report_one()
-    return Row(method, observations, times, refits, cold, thread_total)
+    return Row(method, observations, times, refitted, cold, thread_total)
 
 
 NB201_OPERATIONS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
@@ -366,20 +368,22 @@ def main() -> None:
         f"CPU time per decision, {N_WORKERS} pending (fantasized), max_t={MAX_T}, synthetic 7-d space; "
         f"{repeats} timed decisions after {args.warmup} untimed (cold: the first, fitted from scratch)\n"
     )
-    print("| method | observations | median ms | p95 ms | refit fraction | cold ms |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| method | observations | median ms | p95 ms | mean ms | refit fraction | median ms of refits | cold ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     process_total = thread_total = 0.0
     for method, size, options in cases:
         label = method + "".join(f" ({key}={value})" for key, value in options.items())
         try:
             row = run_case(method, size, repeats, args.warmup, args.seed, **options)
         except Exception as error:  # a failing searcher is reported in its row; the other cases still run
-            print(f"| {label} | {size} | failed: {type(error).__name__}: {error} | | | |", flush=True)
+            print(f"| {label} | {size} | failed: {type(error).__name__}: {error} | | | | | |", flush=True)
             continue
         ms = 1e3 * np.array(row.times)
+        refits = ms[np.array(row.refitted)]
         print(
-            f"| {label} | {size} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} | "
-            f"{row.refits / repeats:.2f} | {1e3 * row.cold:.0f} |",
+            f"| {label} | {size} | {np.median(ms):.1f} | {np.percentile(ms, 95):.1f} | {ms.mean():.1f} | "
+            f"{np.mean(row.refitted):.2f} | {np.median(refits) if len(refits) else float('nan'):.1f} | "
+            f"{1e3 * row.cold:.0f} |",
             flush=True,
         )
         process_total += sum(row.times)
