@@ -46,3 +46,28 @@ def test_options_of_the_default_searcher_go_to_a_given_searcher():
              points_to_evaluate=[])  # fmt: skip
     with pytest.raises(TypeError, match="must be a methods.Searcher"):
         FIFOScheduler(SPACE, metric="loss", max_t=9, searcher=object())
+
+
+def test_model_free_methods_are_those_whose_searcher_fits_no_model():
+    from methods.registry import REGISTRY, model_free_methods
+
+    free = set(model_free_methods())
+    for name, spec in REGISTRY.items():
+        assert (name in free) == (spec.searcher in {"random", "grid", "rea"}), name
+    assert {"KDE", "BOHB", "BORE", "CQR", "BayesianOptimization"}.isdisjoint(free)
+
+
+@pytest.mark.parametrize(
+    "name, scheduler, searcher",
+    [("KDE", "FIFOScheduler", "KDESearcher"), ("BOHB", "ASHA", "KDESearcher"),
+     ("SyncBOHB", "SyncHyperband", "KDESearcher"), ("BORE", "FIFOScheduler", "BORESearcher"),
+     ("ASHA-BORE", "ASHA", "BORESearcher"), ("CQR", "FIFOScheduler", "CQRSearcher"),
+     ("ASHA-CQR", "ASHA", "CQRSearcher")],
+)  # fmt: skip
+def test_density_ratio_and_tree_methods_compose_as_syne_tune_defines_them(name, scheduler, searcher):
+    from methods import make_method
+
+    method = make_method(name, space=SPACE, metric="loss", max_t=27, seed=0)
+    assert type(method).__name__ == scheduler and type(method.searcher).__name__ == searcher
+    if scheduler == "ASHA":  # Syne Tune's BOHB, ASHABORE and ASHACQR: HyperbandScheduler defaults
+        assert method.rule == "stopping" and method.searcher.levels == [1, 3, 9, 27]
