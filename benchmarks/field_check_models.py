@@ -25,9 +25,10 @@ import os
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import trim_mean
+from scipy.stats import spearmanr, trim_mean
 
-from experiments.run import run_experiment
+from blackbox_repository import BlackboxRepository
+from experiments.run import load_benchmark, run_experiment
 from plotting.figures import Layout, plot_curves
 from plotting.load import load
 from plotting.paired import poi_interval
@@ -127,6 +128,28 @@ def over_time(curves, benchmark: str) -> None:
         print(f"| {challenger} vs {reference} | " + " | ".join(cells) + " |")
 
 
+def curve_crossing(
+    benchmark: str, metric: str, mode: str, levels: tuple[int, ...] = (1, 3, 9, 27), samples: int = 300
+) -> None:
+    """How well early values rank the final ones on ``benchmark`` (random configurations, seed 0 of the table):
+    Spearman's rho between the value at an epoch and at the last one, and the share of the best 10% final values
+    that are in the best third at that epoch (what ASHA keeps at a rung). Where these are low, ASHA's first rungs
+    stop the eventual best and searchers that learn from low levels are misled."""
+    _, blackbox = load_benchmark(benchmark, BlackboxRepository())
+    index = blackbox.objective_index(metric)
+    sign = 1.0 if mode == "max" else -1.0
+    configs = blackbox.space.sample_many(np.random.default_rng(0), samples)
+    curves = np.array([np.atleast_2d(blackbox.curve(config, 0).T).T[:, index] for config in configs]) * sign
+    final = curves[:, -1]
+    best = final >= np.quantile(final, 0.9)
+    cells = []
+    for level in (level for level in levels if level < curves.shape[1]):
+        early = curves[:, level - 1]
+        kept = early >= np.quantile(early, 2 / 3)
+        cells.append(f"epoch {level}: rho {spearmanr(early, final).statistic:.2f}, kept {kept[best].mean():.2f}")
+    print(f"\n{benchmark}: early values against the final one ({samples} random configurations): " + "; ".join(cells))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--num_seeds", type=int, default=30, help="paired seeds per method and benchmark")
@@ -144,6 +167,7 @@ def main() -> None:
             curves = load(args.results_dir, tag, benchmarks=[benchmark], spacing="linear", progress=False, log=False)
             final_table(curves, benchmark, BASELINES)
             over_time(curves, benchmark)
+            curve_crossing(benchmark, curves.metrics[benchmark], curves.modes[benchmark])
             path = Path(args.results_dir) / f"{tag}-{benchmark}-best-so-far.png"
             figure = plot_curves(curves, layout=Layout(columns=1, width=8.0, row_height=4.5), ylim_from=0.2)
             figure.savefig(path, dpi=120)
