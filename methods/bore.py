@@ -27,7 +27,7 @@ Pending evaluations are ignored (as in the paper and Syne Tune).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -75,9 +75,7 @@ class BORESearcher(ModelSearcher):
         init_random: int = 6,
         num_candidates: int = 500,
         random_prob: float = 0.0,
-        allow_duplicates: bool = False,
-        restrict_configurations: Sequence[Config] | None = None,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
     ) -> None:
         check_within("gamma", gamma, 0.0, 1.0, open_ends=True)
         if classifier not in CLASSIFIERS:
@@ -85,13 +83,7 @@ class BORESearcher(ModelSearcher):
         check_integer("init_random", init_random, 2)
         check_integer("num_candidates", num_candidates, 1)
         check_within("random_prob", random_prob, 0.0, 1.0)
-        super().__init__(
-            space,
-            seed=seed,
-            allow_duplicates=allow_duplicates,
-            restrict_configurations=restrict_configurations,
-            points_to_evaluate=points_to_evaluate,
-        )
+        super().__init__(space, seed=seed, **options)  # allow_duplicates, restrict_configurations, ...
         self.gamma = gamma
         self.classifier = classifier
         self.classifier_kwargs = dict(classifier_kwargs or {})

@@ -24,7 +24,7 @@ categoricals one-hot (``methods.gp.encoding``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -55,9 +55,7 @@ class CQRSearcher(ModelSearcher):
         calibration_fraction: float = 0.1,
         min_samples_to_conformalize: int = 32,
         refit_growth: float = 0.02,
-        allow_duplicates: bool = False,
-        restrict_configurations: Sequence[Config] | None = None,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
     ) -> None:
         check_integer("num_quantiles", num_quantiles, 3)
         if num_quantiles % 2 == 0:
@@ -69,13 +67,7 @@ class CQRSearcher(ModelSearcher):
         check_within("calibration_fraction", calibration_fraction, 0.0, 1.0, open_ends=True)
         check_integer("min_samples_to_conformalize", min_samples_to_conformalize, 0)
         check_within("refit_growth", refit_growth, 0.0, 1.0)
-        super().__init__(
-            space,
-            seed=seed,
-            allow_duplicates=allow_duplicates,
-            restrict_configurations=restrict_configurations,
-            points_to_evaluate=points_to_evaluate,
-        )
+        super().__init__(space, seed=seed, **options)  # allow_duplicates, restrict_configurations, ...
         self.num_init_random = num_init_random
         self.num_candidates = num_candidates
         self.acquisition = acquisition

@@ -126,9 +126,7 @@ class KDESearcher(ModelSearcher):
         num_candidates: int = 64,
         bandwidth_factor: float = 3.0,
         random_fraction: float = 1 / 3,
-        allow_duplicates: bool = False,
-        restrict_configurations: Sequence[Config] | None = None,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
     ) -> None:
         if not 0 < top_n_percent < 100:
             raise ValueError(f"`top_n_percent` must lie in (0, 100), got {top_n_percent!r}")
@@ -144,13 +142,7 @@ class KDESearcher(ModelSearcher):
             raise ValueError(f"`random_fraction` must lie in [0, 1], got {random_fraction!r}")
         self._domains = [space[name] for name in space.names]
         self._choices = np.array([len(d.choices) if isinstance(d, Categorical) else 0 for d in self._domains])
-        super().__init__(
-            space,
-            seed=seed,
-            allow_duplicates=allow_duplicates,
-            restrict_configurations=restrict_configurations,
-            points_to_evaluate=points_to_evaluate,
-        )
+        super().__init__(space, seed=seed, **options)  # allow_duplicates, restrict_configurations, ...
         self.top_n_percent = top_n_percent
         self.num_min_data_points = len(space) + 1 if num_min_data_points is None else num_min_data_points
         self.min_bandwidth = min_bandwidth
