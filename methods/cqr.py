@@ -84,11 +84,10 @@ class CQRSearcher(ModelSearcher):
         self.num_fits = 0
 
     def _suggest_by_model(self) -> Config | None:
-        inputs, losses = self.last_results()
-        if len(losses) < self.num_init_random:
+        if len(self._results) < self.num_init_random:  # trials with a result
             return None
         if self._fitted_on is None or self.num_results - self._fitted_on >= max(1, self.refit_growth * self._fitted_on):
-            self.model.fit(inputs, losses, self._rng)
+            self.model.fit(*self.last_results(), self._rng)  # the data is gathered only to fit
             self._fitted_on = self.num_results
             self.num_fits += 1
         configs, candidate_inputs = self.candidate_pool(self.num_candidates)

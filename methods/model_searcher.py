@@ -154,9 +154,7 @@ class ModelSearcher(Searcher):
         return self._stack(trials), np.array([self._results[t][max(self._results[t])] for t in trials])
 
     def _stack(self, trials: Sequence[int]) -> np.ndarray:
-        if not trials:
-            return np.zeros((0, len(self._encode([self.space.midpoint()])[0])))
-        return np.vstack([self._inputs[t] for t in trials])
+        return np.vstack([self._inputs[t] for t in trials]) if trials else self._encode([])
 
     # Candidates ----------------------------------------------------------------------------------
     def candidate_pool(self, count: int) -> tuple[list[Config], np.ndarray]:
@@ -171,7 +169,7 @@ class ModelSearcher(Searcher):
         if not self.allow_duplicates:
             seen = self._random.seen
             configs = [config for config in configs if self._key(config) not in seen]
-        return configs, self._encode(configs) if configs else np.zeros((0, 0))
+        return configs, self._encode(configs)
 
     def is_new(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` may be proposed (never proposed before, or duplicates allowed)."""
@@ -186,8 +184,7 @@ def check_integer(name: str, value: Any, least: int) -> None:
 
 def check_within(name: str, value: Any, low: float, high: float, *, open_ends: bool = False) -> None:
     """A one-line ``ValueError`` unless ``low <= value <= high`` (``low < value < high`` with ``open_ends``)."""
-    inside = low < value < high if open_ends else low <= value <= high
-    if not isinstance(value, int | float) or not inside:
+    if not isinstance(value, int | float) or not (low < value < high if open_ends else low <= value <= high):
         interval = f"({low:g}, {high:g})" if open_ends else f"[{low:g}, {high:g}]"
         raise ValueError(f"`{name}` must lie in {interval}, got {value!r}")
 
