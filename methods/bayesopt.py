@@ -53,8 +53,7 @@ factorisation fails beyond jitter, the suggestion falls back to random and says 
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,13 +66,11 @@ from methods.gp.acquisition import (
     expected_improvement_rows,
 )
 from methods.gp.blas import blas_single_thread
-from methods.gp.encoding import ConfigEncoder
 from methods.gp.memory import retain_freed_memory
 from methods.gp.priors import ExpDecaySumPrior, GPPrior, IndependentLevelsPrior, Matern52Prior
 from methods.gp.regression import Posterior, fit_hyperparameters
 from methods.local_search import local_search
-from methods.searcher import Searcher
-from methods.searchers import RandomSearcher
+from methods.model_searcher import ModelSearcher
 from methods.trial_status import TrialStatus
 from searchspace import Config, SearchSpace
 
@@ -95,11 +92,12 @@ class ModelData:
     num_observations: int  # before subsampling
 
 
-class GPSearcher(Searcher):
-    """GP-based Bayesian optimisation, single- or multi-fidelity (see the module docstring for every option)."""
+class GPSearcher(ModelSearcher):
+    """GP-based Bayesian optimisation, single- or multi-fidelity (see the module docstring for every option).
 
-    supports_restrict_configurations = True
-    uses_model = True
+    ``allow_duplicates``, ``restrict_configurations`` and ``points_to_evaluate`` are ``ModelSearcher``'s."""
+
+    seed_salt = 7
 
     def __init__(
         self,
@@ -121,9 +119,7 @@ class GPSearcher(Searcher):
         max_size_data_for_model: int | None = 500,
         max_size_top_fraction: float = 0.25,
         max_size_data_for_fit: int | None = 250,
-        allow_duplicates: bool = False,
-        restrict_configurations: Sequence[Config] | None = None,
-        points_to_evaluate: Sequence[Mapping[str, Any]] | None = None,
+        **options: Any,
     ) -> None:
         if model not in MODELS:
             raise ValueError(f"`model` is {model!r}, but must be one of {MODELS}")
@@ -146,7 +142,7 @@ class GPSearcher(Searcher):
         if not 0.0 <= max_size_top_fraction <= 1.0:
             raise ValueError(f"`max_size_top_fraction` must lie in [0, 1], got {max_size_top_fraction!r}")
         retain_freed_memory()
-        self.space = space
+        super().__init__(space, seed=seed, **options)  # allow_duplicates, restrict_configurations, ...
         self.model = model
         if num_init_random is None:
             num_init_random = n_workers if n_workers is not None else DEFAULT_NUM_INIT_RANDOM
@@ -163,31 +159,8 @@ class GPSearcher(Searcher):
         self.max_size_data_for_model = max_size_data_for_model
         self.max_size_top_fraction = max_size_top_fraction
         self.max_size_data_for_fit = max_size_data_for_fit
-        self.allow_duplicates = allow_duplicates
-        self._random = RandomSearcher(
-            space,
-            seed=seed,
-            allow_duplicates=allow_duplicates,
-            restrict_configurations=restrict_configurations,
-            points_to_evaluate=points_to_evaluate,
-        )
-        self._rng = np.random.default_rng([seed, 7])
-        self._names = space.names
-        self.encoder = ConfigEncoder(space)
-        self._candidates: list[Config] | None = None
-        if restrict_configurations is not None:  # checked by the random searcher
-            self._candidates = list(self._random.restricted_to)  # type: ignore[arg-type]
-            self.restricted_to = self._candidates
-            self._candidate_inputs = self.encoder.encode(self._candidates)
-            self._candidate_index = {self._key(c): i for i, c in enumerate(self._candidates)}
-            self._remaining = np.ones(len(self._candidates), dtype=bool)
-        self._seen = self._random.seen  # every configuration proposed, by the model or at random
-        self._configs: dict[int, Config] = {}
-        self._inputs: dict[int, np.ndarray] = {}
-        self._results: dict[int, dict[int, float]] = {}
         self._pending: dict[int, int] = {}
         self._num_suggested = 0
-        self._num_model_suggestions = 0
         self._params: np.ndarray | None = None
         self._num_fits = 0
         self._full_fit_size = 0  # number of results at the last fit from every start
@@ -196,8 +169,7 @@ class GPSearcher(Searcher):
 
     # Contract ------------------------------------------------------------------------------------
     def configure(self, *, max_t: int, rung_levels: Sequence[int]) -> None:
-        self.max_t = max_t
-        self.levels = sorted({*(level for level in rung_levels if level < max_t), max_t})
+        super().configure(max_t=max_t, rung_levels=rung_levels)
         self._level_index = {level: i for i, level in enumerate(self.levels)}
         self.multi_fidelity = len(self.levels) > 1
         self.prior = self._make_prior()
@@ -265,7 +237,7 @@ class GPSearcher(Searcher):
     ) -> tuple[str, Any] | None:
         # as in Syne Tune: the hyperparameters are refitted only after a decision that started a new trial
         posterior, data = self._posterior(may_refit=self._started_new_last)
-        self._num_model_suggestions += 1
+        self.num_model_suggestions += 1
         count = max(self.num_init_candidates, len(paused))
         configs = self._new_candidates(count) if new_trial_id is not None else []
         inputs = [self._model_input(self._inputs[t][None, :], level) for t, level in paused]
@@ -302,20 +274,16 @@ class GPSearcher(Searcher):
         configs = self.space.sample_many(self._rng, count)
         if self.allow_duplicates:
             return configs
-        return [config for config in configs if self._key(config) not in self._seen]
+        return [config for config in configs if self.is_new(config)]
 
     def on_pending(self, trial_id: int, config: Config, epoch: int) -> None:
-        if trial_id not in self._configs:
-            self._remember(trial_id, config)
+        super().on_pending(trial_id, config, epoch)
         self._pending[trial_id] = epoch
 
     def on_result(self, trial_id: int, config: Config, epoch: int, loss: float) -> None:
-        if trial_id not in self._configs:
-            self._remember(trial_id, config)
+        super().on_result(trial_id, config, epoch, loss)
         if self._pending.get(trial_id) == epoch:
             del self._pending[trial_id]
-        if epoch in self._level_index and math.isfinite(loss):
-            self._results.setdefault(trial_id, {})[epoch] = float(loss)
 
     def on_end(self, trial_id: int, status: TrialStatus) -> None:
         self._pending.pop(trial_id, None)
@@ -344,7 +312,7 @@ class GPSearcher(Searcher):
 
     def state_summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
-            "model_suggestions": self._num_model_suggestions,
+            "model_suggestions": self.num_model_suggestions,
             "hyperparameter_fits": self._num_fits,
         }
         if self._params is not None:
@@ -354,28 +322,8 @@ class GPSearcher(Searcher):
         return summary
 
     # Bookkeeping ---------------------------------------------------------------------------------
-    def _key(self, config: Mapping[str, Any]) -> tuple:
-        return tuple(config[name] for name in self._names)
-
-    def _remember(self, trial_id: int, config: Config) -> None:
-        key = self._key(config)
-        self._configs[trial_id] = config
-        self._inputs[trial_id] = self.encoder.encode_one(config)
-        self._random.mark_seen(config)
-        if self._candidates is not None and not self.allow_duplicates:
-            index = self._candidate_index.get(key)
-            if index is not None:
-                self._remaining[index] = False
-
-    def _remaining_candidates(self) -> np.ndarray:
-        """Indices of the restricted candidates that may still be proposed."""
-        if self.allow_duplicates:
-            return np.arange(len(self._remaining))
-        return np.flatnonzero(self._remaining)
-
     def _has_data(self) -> bool:
         return any(self._results.values())
-
 
     # Data ----------------------------------------------------------------------------------------
     def _model_input(self, inputs: np.ndarray, level: int) -> np.ndarray:
@@ -442,7 +390,7 @@ class GPSearcher(Searcher):
             may_refit
             and (
                 data.num_observations < self.opt_skip_init_length
-                or self._num_model_suggestions % self.opt_skip_period == 0
+                or self.num_model_suggestions % self.opt_skip_period == 0
             )
         )
         if refit:
@@ -509,22 +457,16 @@ class GPSearcher(Searcher):
 
     def _suggest_by_model(self) -> Config | None:
         posterior, data = self._posterior()
-        self._num_model_suggestions += 1
+        self.num_model_suggestions += 1
         score = self.scorer(posterior, data)
+        configs, inputs = self.candidate_pool(self.num_init_candidates)
+        if not configs:
+            return None
         if self._candidates is not None:
-            remaining = self._remaining_candidates()
-            if len(remaining) == 0:
-                return None
-            inputs = self._candidate_inputs[remaining]
             argmax = getattr(score, "argmax", None)
             winner = argmax(inputs) if argmax is not None else int(np.argmax(score(inputs)[0]))
-            return dict(self._candidates[int(remaining[winner])])
-        configs = self.space.sample_many(self._rng, self.num_init_candidates)
-        if not self.allow_duplicates:
-            configs = [config for config in configs if self._key(config) not in self._seen]
-            if not configs:
-                return None
-        ei, means, variances = score(self.encoder.encode(configs))
+            return dict(configs[winner])
+        ei, means, variances = score(inputs)
         if self.initial_scoring == "thompson_indep":
             draws = means + np.sqrt(variances) * self._rng.standard_normal(len(configs))
             start = int(np.argmin(draws))
@@ -537,6 +479,6 @@ class GPSearcher(Searcher):
             self.space,
             self._rng,
             key=self._key,
-            exclude=() if self.allow_duplicates else self._seen,
+            exclude=() if self.allow_duplicates else self._random.seen,
         )
         return dict(best)

@@ -163,13 +163,17 @@ class ModelSearcher(Searcher):
         if self._candidates is not None:
             if self._candidate_inputs is None:
                 self._candidate_inputs = self._encode(self._candidates)
-            remaining = np.arange(len(self._candidates)) if self.allow_duplicates else np.flatnonzero(self._remaining)
+            remaining = self._remaining_candidates()
             return [self._candidates[int(i)] for i in remaining], self._candidate_inputs[remaining]
         configs = self.space.sample_many(self._rng, count)
         if not self.allow_duplicates:
             seen = self._random.seen
             configs = [config for config in configs if self._key(config) not in seen]
         return configs, self._encode(configs)
+
+    def _remaining_candidates(self) -> np.ndarray:
+        """Indices of the restricted candidates that may still be proposed."""
+        return np.arange(len(self._remaining)) if self.allow_duplicates else np.flatnonzero(self._remaining)
 
     def is_new(self, config: Mapping[str, Any]) -> bool:
         """Whether ``config`` may be proposed (never proposed before, or duplicates allowed)."""
