@@ -22,14 +22,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import difflib
 import logging
 import math
 import os
-import platform
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,14 +35,26 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
-from blackbox_repository.storage import read_metadata as read_blackbox_metadata
 from experiments import store, store_format, workers
-from experiments.benchmarks import BenchmarkDefinition, get_benchmark
+from experiments.benchmarks import BenchmarkDefinition
 from experiments.errors import ExperimentError
-from experiments.seeds import RunSeeds, derive_seeds
-from methods import REGISTRY, Scheduler, is_method, method_listing, resolve_method
+from experiments.run_task import (
+    RunContext,
+    RunTask,
+    benchmark_files,
+    build_method,
+    check_same_settings,
+    environment,
+    load_benchmark,
+    run_and_store,
+    run_settings,
+    shared_settings,
+)
+from experiments.run_task import float_or_nan as _float
+from experiments.seeds import derive_seeds
+from methods import REGISTRY, is_method, method_listing, resolve_method
 from searchspace import SearchSpaceError
-from simulator import SimulationError, SimulationResult, StopCriteria, simulate
+from simulator import SimulationError, StopCriteria
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -57,8 +66,6 @@ DEFAULT_METHODS = ("ASHA",)
 DEFAULT_NUM_SEEDS = 10
 DEFAULT_MASTER_RANDOM_SEED = 0
 DEFAULT_EXPERIMENT_TAG = "default"
-VERSION_PACKAGES = ("numpy", "pandas", "pyarrow", "scikit-learn", "tqdm", "hpo-workbench")
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 # Results of an experiment ------------------------------------------------------------------------
@@ -150,32 +157,6 @@ class ExperimentSummary:
 
 
 # Running -----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Context:
-    """Everything a worker process needs for its runs (picklable)."""
-
-    benchmark: str
-    definition: BenchmarkDefinition
-    cache_dir: Path
-    n_workers: int
-    stop: StopCriteria
-    decision_overhead: float
-    tag: str
-    master_random_seed: int
-    benchmark_files: dict[str, str]
-    arguments: dict[str, Any]
-    environment: dict[str, Any]
-    start_at_random: bool = False
-
-
-@dataclass(frozen=True)
-class _Task:
-    method: str
-    seed: int
-    seeds: RunSeeds
-    path: Path
-
-
 def run_experiment(
     benchmark: str = DEFAULT_BENCHMARK,
     methods: Sequence[str] = DEFAULT_METHODS,
@@ -229,7 +210,7 @@ def run_experiment(
     for method in methods:  # constructor errors surface before any run starts
         build_method(method, blackbox, definition, seed=0, start_at_random=start_at_random)
 
-    context = _Context(
+    context = RunContext(
         benchmark=benchmark,
         definition=definition,
         cache_dir=repository.cache_dir,
@@ -238,16 +219,16 @@ def run_experiment(
         decision_overhead=float(decision_overhead),
         tag=experiment_tag,
         master_random_seed=master_random_seed,
-        benchmark_files=_benchmark_files(repository, definition.blackbox),
+        benchmark_files=benchmark_files(repository, definition.blackbox),
         arguments=store.to_json({**arguments, "methods": list(methods)}),
-        environment={**_environment(), "command_line": list(command_line) if command_line is not None else None},
+        environment={**environment(), "command_line": list(command_line) if command_line is not None else None},
         start_at_random=start_at_random,
     )
     results_dir = Path(results_dir)
     seeds = range(start_seed, start_seed + num_seeds)
     for method in methods:  # before any seed runs: one set of settings per method and tag
         method_dir = store.run_dir(results_dir, experiment_tag, benchmark, method, start_seed).parent
-        store.claim_settings(method_dir, _shared_settings(context, method))
+        store.claim_settings(method_dir, shared_settings(context, method))
     records, tasks = _plan(context, results_dir, methods, seeds)
     for task, metadata, skipped in _execute(context, tasks, blackbox, jobs, progress):
         records[task.method, task.seed] = RunRecord(task.method, task.seed, task.path, skipped, metadata)
@@ -271,14 +252,14 @@ def _check_arguments(arguments: Mapping[str, Any]) -> None:
 
 
 def _plan(
-    context: _Context, results_dir: Path, methods: Sequence[str], seeds: range
-) -> tuple[dict[tuple[str, int], RunRecord], list[_Task]]:
+    context: RunContext, results_dir: Path, methods: Sequence[str], seeds: range
+) -> tuple[dict[tuple[str, int], RunRecord], list[RunTask]]:
     """The runs already complete in the store (as records; their settings must match) and the tasks to run."""
     records: dict[tuple[str, int], RunRecord] = {}
-    tasks: list[_Task] = []
+    tasks: list[RunTask] = []
     for method in methods:
         for seed in seeds:
-            task = _Task(
+            task = RunTask(
                 method,
                 seed,
                 derive_seeds(context.master_random_seed, seed),
@@ -288,7 +269,7 @@ def _plan(
             if metadata is None:
                 tasks.append(task)
                 continue
-            _check_same_settings(task, metadata, _settings(context, task))
+            check_same_settings(task, metadata, run_settings(context, task))
             store_format.verify_run(task.path, metadata)  # a corrupt table is an error naming its command
             records[method, seed] = RunRecord(method, seed, task.path, True, metadata)
     if records:
@@ -299,58 +280,6 @@ def _plan(
             results_dir / context.tag / context.benchmark,
         )
     return records, tasks
-
-
-def load_benchmark(
-    name: str, repository: BlackboxRepository | None = None, *, restrict_configurations: bool = False
-) -> tuple[BenchmarkDefinition, BlackboxBase]:
-    """The benchmark's definition (resolved against its blackbox) and the blackbox to simulate
-    (checksums verified; wrapped in its surrogate if the definition names one).
-
-    ``restrict_configurations`` restricts methods to the tabulated configurations whatever the definition
-    says; the table is then replayed as it is (a definition's surrogate is not needed and not used).
-    """
-    repository = repository or BlackboxRepository()
-    definition = get_benchmark(name, repository)
-    if restrict_configurations and not definition.restrict_configurations:
-        if definition.surrogate is not None:
-            logger.info("%s: restricted to its tabulated configurations, replayed without its surrogate", name)
-        definition = dataclasses.replace(definition, surrogate=None, surrogate_kwargs={}, restrict_configurations=True)
-    blackbox = definition.open(repository)
-    return definition.resolve(blackbox), blackbox
-
-
-def build_method(
-    name: str,
-    blackbox: BlackboxBase,
-    definition: BenchmarkDefinition,
-    *,
-    seed: int,
-    start_at_random: bool = False,
-    n_workers: int | None = None,
-) -> Scheduler:
-    """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition;
-    ``start_at_random``: no point (by default the midpoint of the space) is evaluated before the search proper;
-    ``n_workers`` (default: the definition's) is passed to the parts of the method that take it."""
-    n_workers = definition.n_workers if n_workers is None else n_workers
-    spec = resolve_method(name)
-    options: dict[str, Any] = {"points_to_evaluate": []} if start_at_random else {}
-    if definition.restrict_configurations:
-        if not spec.supports_restrict_configurations:
-            raise ExperimentError(
-                f"method {name!r} ({spec.describe()}) cannot be restricted to tabulated configurations; drop "
-                "--restrict_configurations or use a benchmark definition with a surrogate instead"
-            )
-        options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
-    return spec(
-        space=blackbox.space,
-        metric=definition.metric,
-        mode=definition.mode,
-        max_t=definition.max_t,
-        seed=seed,
-        n_workers=n_workers,
-        **options,
-    )
 
 
 def show_schedule(
@@ -376,8 +305,8 @@ def show_schedule(
 
 
 def _execute(
-    context: _Context, tasks: list[_Task], blackbox: BlackboxBase, jobs: int, progress: bool | None
-) -> list[tuple[_Task, dict[str, Any], bool]]:
+    context: RunContext, tasks: list[RunTask], blackbox: BlackboxBase, jobs: int, progress: bool | None
+) -> list[tuple[RunTask, dict[str, Any], bool]]:
     """Run ``tasks`` (in this process if ``jobs == 1``); returns (task, metadata, skipped) in task order.
 
     A run locked by another process is put off and waited for once the others are done (``skipped`` if that
@@ -389,203 +318,21 @@ def _execute(
         if jobs == 1 or len(tasks) <= 1:
             busy = []
             for i, task in enumerate(tasks):
-                outcome = _run_task(context, task, blackbox, block=False)
+                outcome = run_and_store(context, task, blackbox, block=False)
                 if outcome is None:
                     busy.append(i)
                     continue
                 done[i] = outcome
                 bar.update()
             for i in busy:
-                done[i] = _run_task(context, tasks[i], blackbox, block=True)  # type: ignore[assignment]
+                done[i] = run_and_store(context, tasks[i], blackbox, block=True)  # type: ignore[assignment]
                 bar.update()
         else:
-            workers.execute_in_pool(_run_task, context, tasks, jobs, done, bar)
+            workers.execute_in_pool(run_and_store, context, tasks, jobs, done, bar)
     finally:
         bar.close()
         store.sync_directories(task.path for task in tasks)  # the runs' file names, durable once per command
     return [(task, *done[i]) for i, task in enumerate(tasks)]
-
-
-_BLACKBOXES: dict[tuple[Path, str], BlackboxBase] = {}
-
-
-def _run_task(
-    context: _Context, task: _Task, blackbox: BlackboxBase | None = None, *, block: bool = True
-) -> tuple[dict[str, Any], bool] | None:
-    """Simulate one (method, seed) run under its lock and store it; returns (metadata, skipped), where
-    ``skipped`` means another process completed it meanwhile, or None if it is locked and not ``block``."""
-    lock = store.lock_run(task.path, block=block)
-    if lock is None:
-        return None
-    try:
-        metadata = store.read_complete_metadata(task.path)
-        if metadata is not None:  # completed by another process while we waited
-            _check_same_settings(task, metadata, _settings(context, task))
-            return metadata, True
-        result, metadata = _simulate(context, task, blackbox)
-        return _store(context, task, result, metadata), False
-    finally:
-        lock.release()
-
-
-def _simulate(context: _Context, task: _Task, blackbox: BlackboxBase | None) -> tuple[SimulationResult, dict[str, Any]]:
-    """Simulate one run: its ``SimulationResult`` and its metadata (before storing)."""
-    definition = context.definition
-    if blackbox is None:  # in a worker process: load once per process
-        key = (context.cache_dir, context.benchmark)
-        if key not in _BLACKBOXES:
-            _BLACKBOXES[key] = definition.open(BlackboxRepository(context.cache_dir))
-        blackbox = _BLACKBOXES[key]
-    scheduler = build_method(
-        task.method,
-        blackbox,
-        definition,
-        seed=task.seeds.method_seed,
-        start_at_random=context.start_at_random,
-        n_workers=context.n_workers,
-    )
-    started_at = _now()
-    started = time.perf_counter()
-    result = simulate(
-        blackbox,
-        scheduler,
-        n_workers=context.n_workers,
-        seed=task.seeds.simulator_seed,
-        stop=context.stop,
-        metric=definition.metric,
-        max_t=definition.max_t,
-        decision_overhead=context.decision_overhead,
-    )
-    best = result.best_so_far(definition.metric)
-    metadata = {
-        "tag": context.tag,
-        "benchmark": context.benchmark,
-        "method": task.method,
-        "seed": task.seed,
-        "settings": _settings(context, task),
-        "benchmark_definition": definition.to_json(),
-        "arguments": context.arguments,
-        "master_random_seed": context.master_random_seed,
-        "run_seed": task.seeds.run_seed,
-        "simulator_seed": task.seeds.simulator_seed,
-        "method_seed": task.seeds.method_seed,
-        "method_composition": store.to_json(dataclasses.asdict(resolve_method(task.method))),
-        "schedule_description": scheduler.schedule_description(),
-        "method_state": scheduler.state_summary(),
-        "searcher_state": scheduler.searcher.state_summary() if scheduler.searcher is not None else {},
-        "metric": definition.metric,
-        "mode": definition.mode,
-        "final_best": float(best[-1]) if len(best) else None,
-        "simulated_time_seconds": result.simulated_time,
-        "decision_cpu_seconds": result.decision_seconds,
-        "num_decisions": result.num_decisions,
-        "num_results": result.num_results,
-        "num_trials": result.num_trials,
-        "stop_reason": result.stop_reason,
-        **context.environment,
-        "started_at": started_at,
-        "finished_at": _now(),
-        "real_time_seconds": time.perf_counter() - started,
-    }
-    return result, metadata
-
-
-def _store(context: _Context, task: _Task, result: SimulationResult, metadata: dict[str, Any]) -> dict[str, Any]:
-    """Store a simulated run; returns the complete metadata."""
-    metadata = store.write_run(task.path, result, context.definition.metric, metadata)
-    logger.info(
-        "%s seed %d: best %s %.6g after %.4g simulated s (%.3g CPU s deciding), %s",
-        task.method,
-        task.seed,
-        context.definition.metric,
-        _float(metadata["final_best"]),
-        result.simulated_time,
-        result.decision_seconds,
-        result.stop_reason,
-    )
-    return metadata
-
-
-def _settings(context: _Context, task: _Task) -> dict[str, Any]:
-    """Everything that determines a run's results; a stored run must match it to be reused."""
-    return {
-        **_shared_settings(context, task.method),
-        **store.to_json({"seed": task.seed, **dataclasses.asdict(task.seeds)}),
-    }
-
-
-def _shared_settings(context: _Context, method: str) -> dict[str, Any]:
-    """The settings every seed of ``method`` shares (recorded once per method under a tag)."""
-    definition = context.definition
-    return store.to_json(
-        {
-            "benchmark": context.benchmark,
-            "blackbox": definition.blackbox,
-            "benchmark_files": context.benchmark_files,
-            "metric": definition.metric,
-            "mode": definition.mode,
-            "max_t": definition.max_t,
-            "surrogate": definition.surrogate,
-            "surrogate_kwargs": dict(definition.surrogate_kwargs),
-            "restrict_configurations": definition.restrict_configurations,
-            "n_workers": context.n_workers,
-            "stop": dataclasses.asdict(context.stop),
-            "decision_overhead": context.decision_overhead,
-            "method": method,
-            "master_random_seed": context.master_random_seed,
-            # recorded only when set, so runs stored before the switch existed keep matching
-            **({"start_at_random": True} if context.start_at_random else {}),
-        }
-    )
-
-
-def _check_same_settings(task: _Task, metadata: Mapping[str, Any], settings: dict[str, Any]) -> None:
-    store.check_same_settings(task.path, "a run", metadata.get("settings") or {}, settings)
-
-
-def _benchmark_files(repository: BlackboxRepository, name: str) -> dict[str, str]:
-    """SHA-256 of the benchmark's data files (so results of a regenerated table are not mixed)."""
-    try:
-        return dict(read_blackbox_metadata(repository.path(name)).get("files", {}))
-    except (OSError, ValueError):
-        return {}
-
-
-def _environment() -> dict[str, Any]:
-    import importlib.metadata  # not at the top: only needed once a run is computed
-
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for package in VERSION_PACKAGES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    return {"versions": versions, **_git_state()}
-
-
-def _git_state() -> dict[str, Any]:
-    import subprocess
-
-    def git(*args: str) -> str | None:
-        try:
-            completed = subprocess.run(
-                ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return completed.stdout.strip()
-
-    revision = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if revision else None
-    return {"git_revision": revision, "git_dirty": bool(status) if status is not None else None}
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
-def _float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 # Argument checks ---------------------------------------------------------------------------------

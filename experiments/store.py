@@ -59,8 +59,11 @@ __all__ = [
     "check_name",
     "check_same_settings",
     "claim_settings",
+    "complete_metadata",
+    "encode_tables",
     "load_results",
     "lock_run",
+    "metadata_bytes",
     "metadata_complete",
     "read_complete_metadata",
     "read_run",
@@ -115,27 +118,47 @@ def write_run(path: Path | str, result: SimulationResult, metric: str, metadata:
 def _write_run(path: Path, result: SimulationResult, metric: str, metadata: Mapping[str, Any]) -> dict[str, Any]:
     path.mkdir(parents=True, exist_ok=True)
     _remove_stale(path)
-    tables = {RESULTS_FILE: results_table(result, metric), TRIALS_FILE: trials_table(result)}
-    hashes = {}
+    tables = encode_tables(result, metric)
     descriptors = []
     try:
-        for name, table in tables.items():
-            buffer = pa.BufferOutputStream()
-            pq.write_table(table, buffer, **_parquet_options(table))
-            data = buffer.getvalue()
-            hashes[name] = hashlib.sha256(data).hexdigest()
+        for name, data in tables.items():
             descriptors.append(os.open(path / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
             _write_all(descriptors[-1], data)
         _datasync_together(descriptors)
     finally:
         for fd in descriptors:
             os.close(fd)
-    files = {name: {"size": (path / name).stat().st_size, "sha256": sha} for name, sha in hashes.items()}
-    complete = {**metadata, "format_version": FORMAT_VERSION, "completed": True, "files": files}
-    _commit_metadata(path, json.dumps(to_json(complete), indent=1, allow_nan=False).encode())
+    complete = complete_metadata(metadata, tables)
+    _commit_metadata(path, metadata_bytes(complete))
+    hashes = {name: facts["sha256"] for name, facts in complete["files"].items()}
     store_format.write_stamp(path, store_format.stamp_signatures(path, hashes))
     logger.debug("stored run in %s", path)
     return complete
+
+
+def encode_tables(result: SimulationResult, metric: str) -> dict[str, pa.Buffer]:
+    """The bytes of both tables of a run (``results.parquet``, ``trials.parquet``), as every store writes them."""
+    tables = {RESULTS_FILE: results_table(result, metric), TRIALS_FILE: trials_table(result)}
+    encoded = {}
+    for name, table in tables.items():
+        buffer = pa.BufferOutputStream()
+        pq.write_table(table, buffer, **_parquet_options(table))
+        encoded[name] = buffer.getvalue()
+    return encoded
+
+
+def complete_metadata(metadata: Mapping[str, Any], tables: Mapping[str, pa.Buffer | bytes]) -> dict[str, Any]:
+    """``metadata`` marked complete, with the size and SHA-256 of each table."""
+    files = {
+        name: {"size": len(memoryview(data)), "sha256": hashlib.sha256(data).hexdigest()}
+        for name, data in tables.items()
+    }
+    return {**metadata, "format_version": FORMAT_VERSION, "completed": True, "files": files}
+
+
+def metadata_bytes(complete: Mapping[str, Any]) -> bytes:
+    """``metadata.json`` as stored."""
+    return json.dumps(to_json(complete), indent=1, allow_nan=False).encode()
 
 
 def _parquet_options(table: pa.Table) -> dict[str, Any]:

@@ -1,0 +1,186 @@
+"""Where a study's runs execute: local worker processes (default) or a Ray cluster (the ``ray`` extra).
+
+A backend takes (context, task) pairs and calls ``experiments.run_task.run_and_store`` on each, somewhere;
+``attempt`` wraps that call so that an error inside one run comes back as that run's failure (with a
+one-line message) instead of ending the study. Outcomes are reported as runs finish, in completion order.
+
+- ``LocalBackend(jobs)``: ``jobs`` worker processes that exit with this one. A worker that dies (``kill -9``,
+  out of memory, a crash in native code) breaks Python's process pool; the runs that were in flight are then
+  retried one at a time in a fresh process, so the crash costs exactly the run that caused it.
+  ``jobs=1`` runs everything in this process (no start-up cost; what the overhead benchmark measures).
+- ``RayBackend(address)``: each run is one Ray task (1 CPU, never retried: a run that crashed its worker is
+  listed as failed, and rerunning the study resumes). With no address a local Ray is started (or the one this
+  process already started is used); ``"auto"`` joins the running cluster. Benchmarks reach the workers through
+  the blackbox cache (a local Ray shares this machine's cache directory; on a cluster each node builds or
+  downloads its own, from the S3 mirror if ``HPO_BLACKBOX_MIRROR`` is set), and each worker process loads a
+  benchmark once and keeps it for the next runs (``run_task.open_blackbox``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from experiments import workers
+from experiments.errors import ExperimentError
+from experiments.run_task import RunContext, RunTask, run_and_store
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("local", "ray")
+RAY_INSTALL_HINT = "pip install 'hpo-workbench[ray]'"
+#: environment variables a local Ray's workers need to find benchmarks as this process does
+FORWARDED_ENVIRONMENT = ("HPO_BLACKBOX_CACHE", "HPO_BLACKBOX_MIRROR", "HPO_YAHPO_DATA", "HPO_SHARED_DIR")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one run: ``metadata`` if stored (``skipped``: completed elsewhere meanwhile), else
+    ``error`` (one line) and ``details`` (the traceback's last lines). ``seconds``: wall time in the worker."""
+
+    index: int
+    metadata: dict[str, Any] | None
+    skipped: bool = False
+    error: str | None = None
+    details: str = ""
+    seconds: float = 0.0
+
+
+def attempt(index: int, context: RunContext, task: RunTask) -> Outcome:
+    """Run and store one run; any error becomes the run's failure (never raised)."""
+    started = time.perf_counter()
+    try:
+        metadata, skipped = run_and_store(context, task, block=True)  # type: ignore[misc]
+    except Exception as error:  # one run's failure must not end the others
+        details = "".join(traceback.format_exception(error)[-3:]).strip()
+        message = " ".join(str(error).split()) or type(error).__name__
+        return Outcome(index, None, error=f"{type(error).__name__}: {message}", details=details)
+    return Outcome(index, metadata, skipped, seconds=time.perf_counter() - started)
+
+
+Items = Sequence[tuple[RunContext, RunTask]]
+
+
+class LocalBackend:
+    """``jobs`` local worker processes (1: this process)."""
+
+    name = "local"
+
+    def __init__(self, jobs: int = 1) -> None:
+        self.jobs = jobs
+
+    def run(self, items: Items) -> Iterator[Outcome]:
+        if self.jobs == 1 or len(items) <= 1:
+            for index, (context, task) in enumerate(items):
+                yield attempt(index, context, task)
+            return
+        retry: list[int] = []
+        yield from self._pool(items, list(range(len(items))), self.jobs, retry)
+        for index in retry:  # in flight when a worker died: one at a time, so only the culprit fails
+            yield from self._pool(items, [index], 1, None)
+
+    def _pool(self, items: Items, indices: list[int], jobs: int, retry: list[int] | None) -> Iterator[Outcome]:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        pool = ProcessPoolExecutor(
+            max_workers=min(jobs, len(indices)), initializer=workers.init_worker, initargs=(os.getpid(),)
+        )
+        try:
+            futures = {pool.submit(attempt, i, *items[i]): i for i in indices}
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    if retry is None:
+                        yield Outcome(futures[future], None, error="the worker process running it died")
+                    else:
+                        retry.append(futures[future])
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop now; the runs already stored are kept
+            pool.shutdown(wait=False, cancel_futures=True)
+            workers.stop_workers()
+            raise
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
+
+
+class RayBackend:
+    """One Ray task per run on a local Ray (``address=None``) or a cluster (``"auto"``, ``"ray://host:port"``)."""
+
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ExperimentError(f"--backend ray needs Ray: {RAY_INSTALL_HINT}") from None
+        self.ray = ray
+        self.started_here = False
+        if not ray.is_initialized():
+            local = address in (None, "", "local")
+            environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT if name in os.environ}
+            if not local:
+                environment = {k: v for k, v in environment.items() if k == "HPO_BLACKBOX_MIRROR"}
+            try:
+                ray.init(
+                    address=None if local else address,
+                    num_cpus=num_cpus if local else None,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    runtime_env={"env_vars": environment} if environment else None,
+                )
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                raise ExperimentError(
+                    f"cannot connect to Ray at {address!r}: {' '.join(str(error).split())}; start a cluster "
+                    "(`ray start --head`) or leave out --address for a local Ray"
+                ) from None
+            self.started_here = True
+        self.remote_attempt = ray.remote(num_cpus=1, max_retries=0)(attempt)
+
+    def run(self, items: Items) -> Iterator[Outcome]:
+        ray = self.ray
+        contexts: dict[int, Any] = {}  # one object-store copy of each context, shared by its runs
+        pending = {}
+        for index, (context, task) in enumerate(items):
+            if id(context) not in contexts:
+                contexts[id(context)] = ray.put(context)
+            pending[self.remote_attempt.remote(index, contexts[id(context)], task)] = index
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    index = pending.pop(ref)
+                    try:
+                        yield ray.get(ref)
+                    except ray.exceptions.RayError as error:  # the worker died: that run is lost, not the study
+                        message = " ".join(str(error).split())[:300]
+                        yield Outcome(index, None, error=f"{type(error).__name__}: {message}")
+        except BaseException:
+            for ref in pending:
+                ray.cancel(ref, force=True)
+            raise
+
+    def close(self) -> None:
+        if self.started_here:
+            self.ray.shutdown()
+
+
+def make_backend(name: str, *, jobs: int = 1, address: str | None = None) -> LocalBackend | RayBackend:
+    if name == "local":
+        return LocalBackend(jobs)
+    if name == "ray":
+        return RayBackend(address, num_cpus=jobs if jobs > 1 else None)
+    raise ExperimentError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def close_backend(backend: Any) -> None:
+    close: Callable[[], None] | None = getattr(backend, "close", None)
+    if close is not None:
+        close()
