@@ -34,8 +34,9 @@ logger = logging.getLogger(__name__)
 
 BACKENDS = ("local", "ray")
 RAY_INSTALL_HINT = "pip install 'hpo-workbench[ray]'"
-#: environment variables a local Ray's workers need to find benchmarks as this process does
-FORWARDED_ENVIRONMENT = ("HPO_BLACKBOX_CACHE", "HPO_BLACKBOX_MIRROR", "HPO_YAHPO_DATA", "HPO_SHARED_DIR")
+#: environment variables the workers of a local Ray get from this process (a Ray started earlier, e.g. by the
+#: user's own ``ray.init``, does not see later changes): where benchmarks are, and the object store's credentials
+FORWARDED_PREFIXES = ("HPO_", "AWS_")
 
 
 @dataclass(frozen=True)
@@ -123,18 +124,20 @@ class RayBackend:
             raise ExperimentError(f"--backend ray needs Ray: {RAY_INSTALL_HINT}") from None
         self.ray = ray
         self.started_here = False
+        local = address in (None, "", "local")
+        # a cluster's nodes have their own paths and credentials; only the benchmark mirror is passed on
+        environment = {
+            name: value
+            for name, value in os.environ.items()
+            if name.startswith(FORWARDED_PREFIXES) and (local or name == "HPO_BLACKBOX_MIRROR")
+        }
         if not ray.is_initialized():
-            local = address in (None, "", "local")
-            environment = {name: os.environ[name] for name in FORWARDED_ENVIRONMENT if name in os.environ}
-            if not local:
-                environment = {k: v for k, v in environment.items() if k == "HPO_BLACKBOX_MIRROR"}
             try:
                 ray.init(
                     address=None if local else address,
                     num_cpus=num_cpus if local else None,
                     include_dashboard=False,
                     log_to_driver=False,
-                    runtime_env={"env_vars": environment} if environment else None,
                 )
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise ExperimentError(
@@ -142,7 +145,10 @@ class RayBackend:
                     "(`ray start --head`) or leave out --address for a local Ray"
                 ) from None
             self.started_here = True
-        self.remote_attempt = ray.remote(num_cpus=1, max_retries=0)(attempt)
+        options: dict[str, Any] = {"num_cpus": 1, "max_retries": 0}
+        if environment:
+            options["runtime_env"] = {"env_vars": environment}
+        self.remote_attempt = ray.remote(**options)(attempt)
 
     def run(self, items: Items) -> Iterator[Outcome]:
         ray = self.ray

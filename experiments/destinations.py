@@ -64,6 +64,10 @@ class LocalDestination:
     def write_run(self, path: Path | str, result: SimulationResult, metric: str, metadata: Mapping[str, Any]) -> dict:
         return store.write_run(path, result, metric, metadata)
 
+    def discard(self, path: Path | str) -> None:
+        """Mark a run incomplete (its ``metadata.json`` goes), e.g. a corrupt one that is to be computed again."""
+        (Path(path) / store_format.METADATA_FILE).unlink(missing_ok=True)
+
     def claim_settings(self, method_dir: Path | str, settings: Mapping[str, Any]) -> None:
         store.claim_settings(method_dir, settings)
 
@@ -164,6 +168,15 @@ class RemoteDestination:
             raise self._error("write", path, error) from None
         logger.debug("stored run in %s", path)
         return complete
+
+    def discard(self, path: Path | str) -> None:
+        """Mark a run incomplete (its ``metadata.json`` goes), e.g. a corrupt one that is to be computed again."""
+        try:
+            self.fs.rm_file(f"{self._key(path)}/{store_format.METADATA_FILE}")
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise self._error("write", path, error) from None
 
     def claim_settings(self, method_dir: Path | str, settings: Mapping[str, Any]) -> None:
         """Record the settings shared by a method's seeds (or compare with the recorded ones). Not atomic on an

@@ -265,7 +265,8 @@ def _plan(
                 try:
                     metadata = destination.complete_metadata(task.path, verify=True)
                 except store_format.CorruptRunError as error:
-                    logger.warning("%s; computing it again", error)
+                    logger.warning("%s; computing it again", str(error).split(": delete")[0])
+                    destination.discard(task.path)
                     metadata = None
                 if metadata is not None:
                     check_same_settings(task, metadata, run_settings(context, task))
