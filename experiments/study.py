@@ -24,6 +24,7 @@ import dataclasses
 import fnmatch
 import logging
 import math
+import re
 import shlex
 import subprocess
 import sys
@@ -227,7 +228,10 @@ def _available(
         reason = " ".join(str(error).split())
         if not entry.fallback:
             raise ExperimentError(f"{spec.path}: benchmark {entry.name} cannot be loaded: {reason}") from None
-        short = reason.split(";")[0][:160]
+        if type(error).__name__ == "DownloadError":
+            short = "its original file could not be downloaded"
+        else:
+            short = re.sub(r"https?://\S+", "<url>", reason.split(";")[0])[:160]
         logger.warning("%s unavailable (%s); running %s instead", entry.name, short, ", ".join(entry.fallback))
         substitutes[entry.name] = (list(entry.fallback), short)
         return [(name, dict(spec.defaults)) for name in entry.fallback]

@@ -45,7 +45,7 @@ def plotting_spec_text(
 def substitution_note(substitutes: Mapping[str, tuple[list[str], str]]) -> str:
     """One sentence per benchmark that was replaced, for the figures."""
     return " ".join(
-        f"{original} was unavailable here ({reason.split(':')[0]}); shown: {', '.join(names)} instead."
+        f"{original} was unavailable here ({reason}); shown: {', '.join(names)} instead."
         for original, (names, reason) in substitutes.items()
     )
 

@@ -206,6 +206,21 @@ def save(figure: Figure, stem: Path | str, formats: Sequence[str] = FORMATS) -> 
     return paths
 
 
+def add_note(figure: Figure, text: str, layout: Layout) -> None:
+    """``text`` in italics at the top of the figure, wrapped to its width (with a title already there, under it);
+    the constrained layout makes room for it."""
+    import textwrap
+
+    size = max(layout.font_size, 8.0)
+    wrapped = textwrap.fill(text, max(40, int(figure.get_figwidth() * 72 / (0.5 * size))))
+    title = figure._suptitle.get_text() if figure._suptitle is not None else ""
+    figure.set_figheight(figure.get_figheight() + (wrapped.count("\n") + 1) * 1.35 * size / 72)
+    if title:
+        figure.suptitle(f"{title}\n{wrapped}", fontsize=size)
+    else:
+        figure.suptitle(wrapped, fontsize=size, style="italic")
+
+
 def _metadata(fmt: str) -> dict[str, Any]:
     # no creation date: the same data gives the same PDF bytes
     return {"CreationDate": None} if fmt == "pdf" else {}

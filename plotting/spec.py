@@ -5,6 +5,7 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     # Results: python -m experiments.run --benchmark sklearn-mlp-digits --method ASHA RandomSearch \\
     #              --num_seeds 30 --experiment_tag headline
     description = "ASHA vs random search on the embedded benchmark"
+    note = ""                          # printed under every figure (e.g. "X stood in for Y, unavailable here")
 
     [results]
     dirs = ["results"]                 # local directories or s3://bucket/prefix (default: ["results"])
@@ -43,6 +44,39 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     improvement = true                 # or [figures.improvement] reference = "ASHA"
     timeline = { benchmark = "sklearn-mlp-digits", method = "ASHA", seed = 0 }   # default: off
 
+    [figures.learning_curves]          # default: off. Every trial's curve of ONE run, coloured by how it ended,
+                                       # circles at rung levels, a diamond at each trial's last result
+                                       # (plotting.learning_curves); [[figures.learning_curves]]: one figure per run
+    benchmark = "sklearn-mlp-digits"   # the run (required): benchmark, method, seed (default 0), tag (default:
+    method = "ASHA"                    # the run found in any of the [results] tags)
+    seed = 0
+    metric = "valid_loss"              # default: the run's metric
+    xscale = "linear"                  # epoch axis: "linear" or "log"
+    yscale = "log"                     # metric axis: "linear" or "log"
+    ylim = [0.04, 3.0]                 # default: the range of the curves
+    time_panel = true                  # a second panel: the metric over simulated time (default false)
+    name = "learning_curves"           # output file name (default: learning_curves; several entries:
+                                       # learning_curves-<method>-<benchmark>-seed<seed>)
+
+    [figures.importance]               # default: off. Permutation importance of a random forest fitted on
+                                       # hyperparameters -> metric (plotting.importance); [[figures.importance]]
+                                       # for several figures. The data: runs of the [results] ...
+    benchmark = "sklearn-mlp-digits"   #   ... of this benchmark (required unless table is given),
+    method = "ASHA"                    #   this method (default: every method, pooled),
+    seed = 0                           #   this seed (default: every seed, pooled), tag (default: any tag),
+    level = "max_t"                    #   one row per trial: the metric at max_t (trials that reached it), at an
+                                       #   epoch (an integer), or "last" (each trial's last result; the epoch it
+                                       #   reached becomes a feature)
+    # table = "digits.parquet"         # ... or, instead of runs, a file of python -m experiments.table_data
+    metric = "valid_loss"              # default: the runs' (or the table's) metric
+    encoding = "ordinal"               # categorical hyperparameters: "ordinal" or "onehot" (importance is per
+                                       # hyperparameter either way)
+    repeats = 10                       # shuffles per hyperparameter
+    trees = 100                        # trees of the forest
+    test_fraction = 0.25               # configurations held out (the R² shown is theirs)
+    forest_seed = 0                    # split, forest and shuffles: the same seed gives the same figure
+    name = "importance"                # output file name (default: importance; several entries: importance-...)
+
     [tables]
     final = true
     pairwise = true
@@ -74,6 +108,8 @@ LABEL_NAMES = ("method", "tag/method")
 FIGURE_FORMATS = ("pdf", "png")
 TABLE_FORMATS = ("csv", "md", "tex")
 YSCALES = ("linear", "log")
+ENCODINGS = ("ordinal", "onehot")
+LEVEL_NAMES = ("max_t", "last")
 MIN_REPS = 1000
 
 
@@ -147,12 +183,45 @@ class TimelineFigure:
 
 
 @dataclass(frozen=True)
+class LearningCurvesFigure:
+    benchmark: str
+    method: str
+    seed: int = 0
+    tag: str | None = None
+    metric: str | None = None
+    xscale: str = "linear"
+    yscale: str = "linear"
+    ylim: tuple[float, float] | None = None
+    time_panel: bool = False
+    name: str = "learning_curves"
+
+
+@dataclass(frozen=True)
+class ImportanceFigure:
+    benchmark: str | None = None
+    method: str | None = None
+    seed: int | None = None
+    tag: str | None = None
+    table: str | None = None
+    level: str | int = "max_t"
+    metric: str | None = None
+    encoding: str = "ordinal"
+    repeats: int = 10
+    trees: int = 100
+    test_fraction: float = 0.25
+    forest_seed: int = 0
+    name: str = "importance"
+
+
+@dataclass(frozen=True)
 class FiguresSpec:
     curves: CurvesFigure | None = CurvesFigure()
     ranks: RanksFigure | None = RanksFigure()
     final: FinalFigure | None = FinalFigure()
     improvement: ImprovementFigure | None = ImprovementFigure()
     timeline: TimelineFigure | None = None
+    learning_curves: tuple[LearningCurvesFigure, ...] = ()
+    importance: tuple[ImportanceFigure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +252,8 @@ class Spec:
     tables: TablesSpec = TablesSpec()
     output: OutputSpec = OutputSpec("figures")
     description: str = ""
+    #: printed under every figure (e.g. which benchmark stood in for one that was unavailable)
+    note: str = ""
 
 
 # Validation --------------------------------------------------------------------------------------
@@ -293,8 +364,10 @@ def _table(value: Any) -> str | None:
     return None if isinstance(value, dict) else "must be a table"
 
 
-SECTIONS = ("description", "results", "aggregation", "grid", "layout", "figures", "tables", "output")
-FIGURES = ("curves", "ranks", "final", "improvement", "timeline")
+SECTIONS = ("description", "note", "results", "aggregation", "grid", "layout", "figures", "tables", "output")
+FIGURES = ("curves", "ranks", "final", "improvement", "timeline", "learning_curves", "importance")
+#: figures of which a spec may ask several (a table or an array of tables); each entry one figure
+MULTIPLE = ("learning_curves", "importance")
 
 
 def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) -> Spec:
@@ -308,6 +381,9 @@ def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) ->
     description = data.get("description", "")
     if not isinstance(description, str):
         raise SpecError(f"{path}: description must be a string, got {_show(description)}")
+    note = data.get("note", "")
+    if not isinstance(note, str):
+        raise SpecError(f"{path}: note must be a string, got {_show(note)}")
     if "results" not in data:
         raise SpecError(f'{path}: missing section [results] (with at least tags = ["..."])')
 
@@ -368,7 +444,7 @@ def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) ->
     )
     if "/" in output.prefix or "\\" in output.prefix:
         raise SpecError(f"{path}: [output] prefix must not contain '/' or '\\', got {_show(output.prefix)}")
-    return Spec(path, results, aggregation, grid, layout, figures, tables, output, description)
+    return Spec(path, results, aggregation, grid, layout, figures, tables, output, description, note)
 
 
 def _parse_figures(path: Path, data: Any) -> FiguresSpec:
@@ -380,7 +456,9 @@ def _parse_figures(path: Path, data: Any) -> FiguresSpec:
             chosen[name] = getattr(defaults, name)
             continue
         value = c.table[name]
-        if isinstance(value, bool):
+        if name in MULTIPLE:
+            chosen[name] = _entries(path, c, name, value)
+        elif isinstance(value, bool):
             if name == "timeline" and value:
                 c.fail('= true needs the run: timeline = { benchmark = "...", method = "...", seed = 0 }', name)
             chosen[name] = _figure_options(path, name, {}) if value else None
@@ -389,6 +467,112 @@ def _parse_figures(path: Path, data: Any) -> FiguresSpec:
         else:
             c.fail(f"must be true, false or a table of options, got {_show(value)}", name)
     return FiguresSpec(**chosen)
+
+
+def _entries(path: Path, c: _Checker, name: str, value: Any) -> tuple[Any, ...]:
+    """The entries of a figure that may come several times: a table, an array of tables, or false."""
+    if value is False:
+        return ()
+    if value is True:
+        needs = (
+            '{ benchmark = "...", method = "...", seed = 0 }'
+            if name == "learning_curves"
+            else ('{ benchmark = "..." } or { table = "FILE.parquet" }')
+        )
+        c.fail(f"= true needs its data: {name} = {needs}", name)
+    tables = [value] if isinstance(value, dict) else value
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        c.fail(
+            f"must be a table of options, an array of tables ([[figures.{name}]]) or false, got {_show(value)}", name
+        )
+    parse = _learning_curves_options if name == "learning_curves" else _importance_options
+    sections = [f"figures.{name}"] if len(tables) == 1 else [f"figures.{name} #{i + 1}" for i in range(len(tables))]
+    entries = tuple(parse(path, section, table, len(tables) > 1) for section, table in zip(sections, tables))
+    names = [entry.name for entry in entries]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate is not None:
+        c.fail(f'two entries write the file {duplicate!r}; give them different name = "..."', name)
+    return entries
+
+
+def _pair(value: Any) -> str | None:
+    ok = isinstance(value, list) and len(value) == 2
+    ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    return None if ok and value[0] < value[1] else "must be [low, high] with low < high"
+
+
+def _level(value: Any) -> str | None:
+    if value in LEVEL_NAMES or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return None
+    return "must be 'max_t', 'last' or an epoch (an integer >= 1)"
+
+
+def _learning_curves_options(path: Path, section: str, table: dict[str, Any], several: bool) -> LearningCurvesFigure:
+    known = ("benchmark", "method", "seed", "tag", "metric", "xscale", "yscale", "ylim", "time_panel", "name")
+    c = _Checker(path, section, table, known)
+    benchmark = c.get("benchmark", _name, required=True)
+    method = c.get("method", _name, required=True)
+    seed = c.get("seed", _integer(0), 0)
+    ylim = c.get("ylim", _pair)
+    default = f"learning_curves-{method}-{benchmark}-seed{seed}" if several else "learning_curves"
+    return LearningCurvesFigure(
+        benchmark=benchmark,
+        method=method,
+        seed=seed,
+        tag=c.get("tag", _name),
+        metric=c.get("metric", _string),
+        xscale=c.get("xscale", _choice(YSCALES), "linear"),
+        yscale=c.get("yscale", _choice(YSCALES), "linear"),
+        ylim=(float(ylim[0]), float(ylim[1])) if ylim is not None else None,
+        time_panel=c.get("time_panel", _boolean, False),
+        name=c.get("name", _name, default),
+    )
+
+
+def _importance_options(path: Path, section: str, table: dict[str, Any], several: bool) -> ImportanceFigure:
+    known = (
+        "benchmark",
+        "method",
+        "seed",
+        "tag",
+        "level",
+        "table",
+        "metric",
+        "encoding",
+        "repeats",
+        "trees",
+        "test_fraction",
+        "forest_seed",
+        "name",
+    )
+    c = _Checker(path, section, table, known)
+    source = c.get("table", _string)
+    if source is not None:
+        for key in ("benchmark", "method", "seed", "tag", "level"):
+            if key in table:
+                c.fail("and table are exclusive: the data come from the table file or from runs", key)
+    benchmark = c.get("benchmark", _name, required=source is None)
+    method = c.get("method", _name)
+    seed = c.get("seed", _integer(0))
+    if source is not None:
+        default = f"importance-{Path(source).stem}"
+    else:
+        default = f"importance-{method or 'all'}-{benchmark}" + (f"-seed{seed}" if seed is not None else "")
+    return ImportanceFigure(
+        benchmark=benchmark,
+        method=method,
+        seed=seed,
+        tag=c.get("tag", _name),
+        table=source,
+        level=c.get("level", _level, "max_t"),
+        metric=c.get("metric", _string),
+        encoding=c.get("encoding", _choice(ENCODINGS), "ordinal"),
+        repeats=c.get("repeats", _integer(1), 10),
+        trees=c.get("trees", _integer(1), 100),
+        test_fraction=float(c.get("test_fraction", _number(0.0, 1.0, open_high=True), 0.25)),
+        forest_seed=c.get("forest_seed", _integer(0), 0),
+        name=c.get("name", _name, default if several else "importance"),
+    )
 
 
 def _figure_options(path: Path, name: str, table: dict[str, Any]) -> Any:
@@ -446,9 +630,19 @@ def _check_consistency(spec: Spec) -> None:
             f"{spec.path}: [figures.improvement] reference {improvement.reference!r} is not in [results] methods "
             f"({', '.join(methods)})"
         )
-    timeline = spec.figures.timeline
-    if timeline and timeline.tag and timeline.tag not in spec.results.tags:
-        raise SpecError(
-            f"{spec.path}: [figures.timeline] tag {timeline.tag!r} is not in [results] tags "
-            f"({', '.join(spec.results.tags)})"
-        )
+    named = [("timeline", spec.figures.timeline)]
+    for kind in MULTIPLE:
+        entries = getattr(spec.figures, kind)
+        named += [(f"{kind}" if len(entries) == 1 else f"{kind} #{i + 1}", e) for i, e in enumerate(entries)]
+    for section, entry in named:
+        if entry is not None and entry.tag and entry.tag not in spec.results.tags:
+            raise SpecError(
+                f"{spec.path}: [figures.{section}] tag {entry.tag!r} is not in [results] tags "
+                f"({', '.join(spec.results.tags)})"
+            )
+        table = getattr(entry, "table", None)
+        if table is not None and not Path(table).is_file():
+            raise SpecError(
+                f"{spec.path}: [figures.{section}] table {table!r}: no such file; write it with: "
+                f"python -m experiments.table_data {entry.benchmark or 'BENCHMARK'} --output {table}"
+            )

@@ -1,7 +1,8 @@
 """The figures and tables a spec asks for, each one step: an aggregation, then the drawing or writing.
 
 ``spec_steps(spec, curves, output_dir)`` lists the steps in output order (curves, ranks, final, improvement,
-timeline, final table, pairwise table); ``plotting.figure.produce`` runs them and times both halves of each.
+timeline, learning curves, importance, final table, pairwise table; learning curves and importance one step per
+entry); ``plotting.figure.produce`` runs them and times both halves of each.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from matplotlib.figure import Figure
 
 from experiments import store_format
 from plotting import figures as fig
+from plotting import importance as imp
+from plotting import learning_curves as lc
+from plotting import run_data
 from plotting import tables as tab
 from plotting.colors import MethodStyle, method_styles
 from plotting.commands import run_command
@@ -58,6 +62,8 @@ class _Job:
         return self.out / f"{self.spec.output.prefix}{name}"
 
     def save(self, figure: Figure, name: str) -> list[Path]:
+        if self.spec.note:
+            fig.add_note(figure, self.spec.note, self.layout)
         return fig.save(figure, self.stem(name), self.spec.output.formats)
 
     def pairwise(self) -> pd.DataFrame:
@@ -70,8 +76,22 @@ class _Job:
 def spec_steps(spec: Spec, curves: Curves, output_dir: Path) -> list[Step]:
     """The steps of every figure and table the spec asks for, writing into ``output_dir``."""
     job = _Job(spec, curves, output_dir, fig.Layout(**asdict(spec.layout)), method_styles(curves.methods))
-    makers = (_curves, _ranks, _final, _improvement, _timeline, _final_table, _pairwise_table)
-    return [step for make in makers if (step := make(job)) is not None]
+    makers = (
+        _curves,
+        _ranks,
+        _final,
+        _improvement,
+        _timeline,
+        _learning_curves,
+        _importance,
+        _final_table,
+        _pairwise_table,
+    )
+    steps: list[Step] = []
+    for make in makers:
+        made = make(job)
+        steps += made if isinstance(made, list) else [made] if made is not None else []
+    return steps
 
 
 def _curves(job: _Job) -> Step | None:
@@ -151,6 +171,68 @@ def _timeline(job: _Job) -> Step | None:
     )
 
 
+def _learning_curves(job: _Job) -> list[Step]:
+    steps = []
+    entries = job.spec.figures.learning_curves
+    for index, options in enumerate(entries):
+        section = "learning_curves" if len(entries) == 1 else f"learning_curves #{index + 1}"
+
+        def compute(options: Any = options, section: str = section) -> lc.LearningCurveData:
+            chosen = chosen_runs(
+                job.spec, job.curves, section, options.benchmark, options.method, options.seed, options.tag
+            )
+            run = run_data.read_run_data(str(chosen["path"].iloc[0]), storage_options=job.spec.results.storage_options)
+            return lc.run_learning_curves(run, metric=options.metric)
+
+        def draw(data: lc.LearningCurveData, options: Any = options) -> list[Path]:
+            figure = lc.plot_learning_curves(
+                data,
+                layout=job.layout,
+                xscale=options.xscale,
+                yscale=options.yscale,
+                ylim=options.ylim,
+                time_panel=options.time_panel,
+            )
+            return job.save(figure, options.name)
+
+        steps.append(Step(options.name, compute, draw))
+    return steps
+
+
+def _importance(job: _Job) -> list[Step]:
+    steps = []
+    entries = job.spec.figures.importance
+    for index, options in enumerate(entries):
+        section = "importance" if len(entries) == 1 else f"importance #{index + 1}"
+
+        def compute(options: Any = options, section: str = section) -> imp.Importance:
+            if options.table is not None:
+                data = imp.read_table_data(options.table, metric=options.metric)
+            else:
+                chosen = chosen_runs(
+                    job.spec, job.curves, section, options.benchmark, options.method, options.seed, options.tag
+                )
+                runs = [
+                    run_data.read_run_data(str(path), storage_options=job.spec.results.storage_options)
+                    for path in chosen["path"]
+                ]
+                data = imp.run_importance_frame(runs, level=options.level, metric=options.metric)
+            return imp.importance_of(
+                data,
+                repeats=options.repeats,
+                trees=options.trees,
+                test_fraction=options.test_fraction,
+                seed=options.forest_seed,
+                encoding=options.encoding,
+            )
+
+        def draw(result: imp.Importance, options: Any = options) -> list[Path]:
+            return job.save(imp.plot_importance(result, layout=job.layout), options.name)
+
+        steps.append(Step(options.name, compute, draw))
+    return steps
+
+
 def _final_table(job: _Job) -> Step | None:
     tables = job.spec.tables
     if not tables.final:
@@ -207,3 +289,35 @@ def timeline_results(spec: Spec, curves: Curves) -> pd.DataFrame:
     schema = pq.read_schema(source, filesystem=filesystem)
     columns = [c for c in fig.TIMELINE_COLUMNS if c in schema.names]
     return pd.read_parquet(source, columns=columns, filesystem=filesystem)
+
+
+def chosen_runs(
+    spec: Spec,
+    curves: Curves,
+    section: str,
+    benchmark: str | None,
+    method: str | None,
+    seed: int | None,
+    tag: str | None,
+) -> pd.DataFrame:
+    """The loaded runs of ``benchmark`` (and ``method``, ``seed``, ``tag`` where given; a method matches its name or
+    its ``tag/method`` label); ``SpecError`` naming ``[figures.<section>]`` and the producing command if none."""
+    runs = curves.runs
+    keep = runs["benchmark"] == benchmark
+    if method is not None:
+        keep &= (runs["method"] == method) | (runs["label"] == method)
+    if seed is not None:
+        keep &= runs["seed"] == seed
+    if tag is not None:
+        keep &= runs["tag"] == tag
+    chosen = runs[keep]
+    if chosen.empty:
+        command = run_command(
+            str(benchmark), [method or "ASHA"], (seed or 0) + 1, tag or spec.results.tags[0], spec.results.dirs[0]
+        )
+        what = f"{method or 'any method'} seed {seed if seed is not None else 'any'}"
+        raise SpecError(
+            f"{spec.path}: [figures.{section}] no complete run of {what} on {benchmark} in tags "
+            f"{', '.join(spec.results.tags)}; produce it with: {command}"
+        )
+    return chosen

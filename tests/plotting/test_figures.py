@@ -264,3 +264,18 @@ def test_timeline_is_legible_at_8_workers():
     ticks = [c for c in ax.collections if c is not bars]
     assert sum(len(c.get_segments()) for c in ticks) == 8 * 150  # one event tick per stopped/completed trial
     assert len(ax.get_yticks()) == 8
+
+
+def test_a_note_goes_on_top_of_the_figure_under_its_title() -> None:
+    """A spec's ``note`` (e.g. which benchmark stood in for an unavailable one) heads every figure, wrapped to its
+    width, and the figure grows to hold it."""
+    layout = fig.Layout()
+    plain = fig._figure(layout, 7.0, 2.0)
+    plain.add_subplot()
+    fig.add_note(plain, "nas201-cifar100 was unavailable here; shown: sklearn-mlp-digits instead. " * 3, layout)
+    assert "shown: sklearn-mlp-digits" in plain._suptitle.get_text()
+    assert plain._suptitle.get_text().count("\n") >= 1 and plain.get_figheight() > 2.0
+    titled = fig._figure(layout, 7.0, 2.0)
+    titled.suptitle("ASHA on digits")
+    fig.add_note(titled, "a note", layout)
+    assert titled._suptitle.get_text() == "ASHA on digits\na note"

@@ -297,3 +297,137 @@ def test_the_spec_confidence_reaches_the_curve_bands(tmp_path, stored, confidenc
         assert band.confidence == confidence
         assert (band.low[-1], band.high[-1]) == (pytest.approx(low[0], rel=1e-9), pytest.approx(high[0], rel=1e-9))
     assert [path.name for path in step.draw(bands)] == ["curves.png"]
+
+
+# Learning curves and importance ------------------------------------------------------------------
+def test_learning_curves_and_importance_entries(tmp_path):
+    spec = load_spec(_write(tmp_path, '[results]\ntags = ["t"]\n'))
+    assert spec.figures.learning_curves == () and spec.figures.importance == ()
+    table = tmp_path / "digits.parquet"
+    table.write_bytes(b"")
+    spec = load_spec(
+        _write(
+            tmp_path,
+            '[results]\ntags = ["t"]\n'
+            '[figures.learning_curves]\nbenchmark = "b"\nmethod = "ASHA"\nyscale = "log"\nylim = [0.01, 3]\n'
+            "time_panel = true\n"
+            '[[figures.importance]]\nbenchmark = "b"\nlevel = "last"\nencoding = "onehot"\n'
+            f'[[figures.importance]]\ntable = "{table.as_posix()}"\nrepeats = 3\n'
+            '[[figures.importance]]\nbenchmark = "b"\nmethod = "ASHA"\nseed = 2\nlevel = 5\n',
+        )
+    )
+    (curves,) = spec.figures.learning_curves
+    assert (curves.benchmark, curves.method, curves.seed, curves.xscale, curves.yscale) == (
+        "b",
+        "ASHA",
+        0,
+        "linear",
+        "log",
+    )
+    assert curves.ylim == (0.01, 3.0) and curves.time_panel and curves.name == "learning_curves"
+    pooled, from_table, one_run = spec.figures.importance
+    assert (pooled.method, pooled.seed, pooled.level, pooled.encoding) == (None, None, "last", "onehot")
+    assert (from_table.table, from_table.benchmark, from_table.repeats) == (table.as_posix(), None, 3)
+    assert (one_run.seed, one_run.level, one_run.trees, one_run.forest_seed) == (2, 5, 100, 0)
+    assert [e.name for e in spec.figures.importance] == [
+        "importance-all-b",
+        "importance-digits",
+        "importance-ASHA-b-seed2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[figures]\nlearning_curves = true\n", "[figures] learning_curves = true needs its data"),
+        ("[figures]\nimportance = 3\n", "[figures] importance must be a table of options, an array of tables"),
+        (
+            '[figures.learning_curves]\nbenchmark = "b"\n',
+            "[figures.learning_curves] missing required key 'method'",
+        ),
+        (
+            '[figures.learning_curves]\nbenchmark = "b"\nmethod = "A"\nxscal = "log"\n',
+            "[figures.learning_curves] unknown key 'xscal' (did you mean 'xscale'?)",
+        ),
+        (
+            '[figures.learning_curves]\nbenchmark = "b"\nmethod = "A"\nylim = [3, 1]\n',
+            "[figures.learning_curves] ylim must be [low, high] with low < high, got [3, 1]",
+        ),
+        ("[figures.importance]\nlevel = 3\n", "[figures.importance] missing required key 'benchmark'"),
+        (
+            '[figures.importance]\nbenchmark = "b"\nlevel = "best"\n',
+            "[figures.importance] level must be 'max_t', 'last' or an epoch (an integer >= 1), got 'best'",
+        ),
+        (
+            '[figures.importance]\ntable = "t.parquet"\nmethod = "A"\n',
+            "[figures.importance] method and table are exclusive",
+        ),
+        (
+            '[[figures.importance]]\nbenchmark = "b"\n[[figures.importance]]\nbenchmark = "b"\ntrees = 0\n',
+            "[figures.importance #2] trees must be an integer >= 1, got 0",
+        ),
+        (
+            '[[figures.importance]]\nbenchmark = "b"\nname = "x"\n'
+            '[[figures.importance]]\nbenchmark = "c"\nname = "x"\n',
+            "[figures] importance two entries write the file 'x'",
+        ),
+        (
+            '[figures.importance]\ntable = "absent.parquet"\n',
+            "[figures.importance] table 'absent.parquet': no such file; write it with: "
+            "python -m experiments.table_data",
+        ),
+        (
+            '[figures.learning_curves]\nbenchmark = "b"\nmethod = "A"\ntag = "other"\n',
+            "[figures.learning_curves] tag 'other' is not in [results] tags (t)",
+        ),
+    ],
+)
+def test_invalid_learning_curves_and_importance_entries(tmp_path, monkeypatch, text, expected):
+    monkeypatch.chdir(tmp_path)
+    assert _error(tmp_path, '[results]\ntags = ["t"]\n' + text).startswith(expected)
+
+
+def test_the_spec_route_writes_learning_curves_and_importance(tmp_path, capsys, stored):
+    from experiments.table_data import export_table
+
+    table = tmp_path / "digits.parquet"
+    export_table(BENCHMARK, table, progress=False)
+    spec = _write(
+        tmp_path,
+        f"""
+        [results]
+        dirs = ["{stored.as_posix()}"]
+        tags = ["headline"]
+        [figures]
+        curves = false
+        ranks = false
+        final = false
+        improvement = false
+        learning_curves = {{ benchmark = "{BENCHMARK}", method = "ASHA", seed = 1, xscale = "log" }}
+        [[figures.importance]]
+        benchmark = "{BENCHMARK}"
+        level = "last"
+        trees = 20
+        [[figures.importance]]
+        table = "{table.as_posix()}"
+        trees = 20
+        repeats = 3
+        [tables]
+        final = false
+        pairwise = false
+        [output]
+        formats = ["png"]
+        """,
+    )
+    out_dir = tmp_path / "out"
+    assert main([str(spec), "--output_dir", str(out_dir)]) == 0
+    written = capsys.readouterr().out.split()
+    names = ["learning_curves.png", f"importance-all-{BENCHMARK}.png", "importance-digits.png"]
+    assert written == [str(out_dir / name) for name in names]
+    assert all((out_dir / name).stat().st_size > 1000 for name in names)
+    # a run that is not stored: one line naming the command that produces it
+    missing = _write(tmp_path, spec.read_text().replace("seed = 1,", "seed = 7,"))
+    assert main([str(missing), "--output_dir", str(out_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "[figures.learning_curves] no complete run of ASHA seed 7" in err
+    assert f"--benchmark {BENCHMARK} --method ASHA --num_seeds 8 --experiment_tag headline" in err
