@@ -8,8 +8,10 @@ one-line message) instead of ending the study. Outcomes are reported as runs fin
   out of memory, a crash in native code) breaks Python's process pool; the runs that were in flight are then
   retried one at a time in a fresh process, so the crash costs exactly the run that caused it.
   ``jobs=1`` runs everything in this process (no start-up cost; what the overhead benchmark measures).
-- ``RayBackend(address)``: each run is one Ray task (1 CPU, never retried: a run that crashed its worker is
-  listed as failed, and rerunning the study resumes). With no address a local Ray is started (or the one this
+- ``RayBackend(address)``: runs are Ray tasks (1 CPU, never retried by Ray). A task carries one run, or several
+  runs of one method when its runs turn out to be short (a chunk of about 0.2 s: Ray's fixed cost per task, a few
+  ms, would otherwise dominate runs of a few ms); a run that crashed its worker is listed as failed, the others
+  of its chunk are run again, and rerunning the study resumes. With no address a local Ray is started (or the one this
   process already started is used); ``"auto"`` joins the running cluster. Benchmarks reach the workers through
   the blackbox cache (a local Ray shares this machine's cache directory; on a cluster each node builds or
   downloads its own, from the S3 mirror if ``HPO_BLACKBOX_MIRROR`` is set), and each worker process loads a
@@ -22,6 +24,7 @@ import logging
 import os
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +68,31 @@ def attempt(index: int, context: RunContext, task: RunTask) -> Outcome:
 
 
 Items = Sequence[tuple[RunContext, RunTask]]
+#: a Ray task should last about this long, so that its fixed cost (a few ms) stays small against its runs
+CHUNK_SECONDS = 0.2
+MAX_CHUNK = 64
+
+
+def attempt_chunk(context: RunContext, pairs: list[tuple[int, RunTask]]) -> list[Outcome]:
+    """``attempt`` for several runs of one context, one after the other (one Ray task)."""
+    return [attempt(index, context, task) for index, task in pairs]
+
+
+def _next_chunk(queue: deque[int], items: Items, seconds: dict[tuple[int, str], list[float]]) -> list[int]:
+    """The next runs from the front of ``queue`` that share its first run's context and method: as many as take
+    about ``CHUNK_SECONDS`` by the mean of that method's runs so far (one while fewer than two are known)."""
+    context, task = items[queue[0]]
+    key = (id(context), task.method)
+    known = seconds.get(key, [])
+    size = 1 if len(known) < 2 else int(min(MAX_CHUNK, max(1, CHUNK_SECONDS / max(sum(known) / len(known), 1e-6))))
+    chunk = [queue.popleft()]
+    while queue and len(chunk) < size:
+        other_context, other = items[queue[0]]
+        if (id(other_context), other.method) != key:
+            break
+        chunk.append(queue.popleft())
+    return chunk
+
 
 
 class LocalBackend:
@@ -148,28 +176,46 @@ class RayBackend:
         options: dict[str, Any] = {"num_cpus": 1, "max_retries": 0}
         if environment:
             options["runtime_env"] = {"env_vars": environment}
-        self.remote_attempt = ray.remote(**options)(attempt)
+        self.remote_chunk = ray.remote(**options)(attempt_chunk)
 
     def run(self, items: Items) -> Iterator[Outcome]:
+        """Runs go out in chunks of one (context, method) each, about ``CHUNK_SECONDS`` long by the times of the
+        runs of that method measured so far (one run per task until two have finished), with twice as many tasks
+        in flight as the cluster has CPUs. The runs of a chunk whose worker died are sent again one per task, so
+        the crash costs only the run that caused it."""
         ray = self.ray
+        width = 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
         contexts: dict[int, Any] = {}  # one object-store copy of each context, shared by its runs
-        pending = {}
-        for index, (context, task) in enumerate(items):
-            if id(context) not in contexts:
-                contexts[id(context)] = ray.put(context)
-            pending[self.remote_attempt.remote(index, contexts[id(context)], task)] = index
+        queue = deque(range(len(items)))
+        alone: deque[int] = deque()
+        seconds: dict[tuple[int, str], list[float]] = {}
+        in_flight: dict[Any, list[int]] = {}
         try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    index = pending.pop(ref)
-                    try:
-                        yield ray.get(ref)
-                    except ray.exceptions.RayError as error:  # the worker died: that run is lost, not the study
-                        message = " ".join(str(error).split())[:300]
-                        yield Outcome(index, None, error=f"{type(error).__name__}: {message}")
+            while queue or alone or in_flight:
+                while len(in_flight) < width and (queue or alone):
+                    chunk = [alone.popleft()] if alone else _next_chunk(queue, items, seconds)
+                    context = items[chunk[0]][0]
+                    if id(context) not in contexts:
+                        contexts[id(context)] = ray.put(context)
+                    pairs = [(i, items[i][1]) for i in chunk]
+                    in_flight[self.remote_chunk.remote(contexts[id(context)], pairs)] = chunk
+                ready, _ = ray.wait(list(in_flight), num_returns=1)
+                chunk = in_flight.pop(ready[0])
+                try:
+                    outcomes = ray.get(ready[0])
+                except ray.exceptions.RayError as error:  # the worker died
+                    if len(chunk) > 1:
+                        alone.extend(chunk)  # those already stored are found complete
+                        continue
+                    message = " ".join(str(error).split())[:300]
+                    yield Outcome(chunk[0], None, error=f"{type(error).__name__}: {message}")
+                    continue
+                for outcome in outcomes:
+                    context, task = items[outcome.index]
+                    seconds.setdefault((id(context), task.method), []).append(outcome.seconds)
+                    yield outcome
         except BaseException:
-            for ref in pending:
+            for ref in in_flight:
                 ray.cancel(ref, force=True)
             raise
 

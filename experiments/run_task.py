@@ -227,6 +227,7 @@ def simulate_run(
         "searcher_state": scheduler.searcher.state_summary() if scheduler.searcher is not None else {},
         "metric": definition.metric,
         "mode": definition.mode,
+        "fidelity_name": blackbox.fidelity_name,
         "final_best": float(best[-1]) if len(best) else None,
         "simulated_time_seconds": result.simulated_time,
         "decision_cpu_seconds": result.decision_seconds,

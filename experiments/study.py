@@ -165,7 +165,7 @@ def run_study(
     runs, items = _plan(spec, contexts, destination, only)
     _execute(spec, items, runs, progress)
     summary = StudySummary(spec, runs, substitutes, command=command)
-    if figures and spec.plot is not None and any(run.metadata is not None for run in runs):
+    if figures and spec.plots and any(run.metadata is not None for run in runs):
         summary.figures, summary.figures_error = _make_figures(spec, list(contexts), substitutes)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -221,21 +221,41 @@ def _contexts(
 def _available(
     spec: StudySpec, entry: BenchmarkEntry, repository: BlackboxRepository, substitutes: dict
 ) -> list[tuple[str, dict[str, Any]]]:
-    """The benchmark of ``entry`` with its budget, or its fallbacks (with the study's defaults) if it cannot be had."""
+    """The benchmark of ``entry`` with its budget, or those of its fallbacks that can be had (each with the study's
+    defaults and its own keys) if it cannot."""
     try:
         load_benchmark(entry.name, repository)
     except (BlackboxError, ExperimentError, OSError) as error:
-        reason = " ".join(str(error).split())
+        reason = _reason(error)
         if not entry.fallback:
             raise ExperimentError(f"{spec.path}: benchmark {entry.name} cannot be loaded: {reason}") from None
-        if type(error).__name__ == "DownloadError":
-            short = "its original file could not be downloaded"
-        else:
-            short = re.sub(r"https?://\S+", "<url>", reason.split(";")[0])[:160]
-        logger.warning("%s unavailable (%s); running %s instead", entry.name, short, ", ".join(entry.fallback))
-        substitutes[entry.name] = (list(entry.fallback), short)
-        return [(name, dict(spec.defaults)) for name in entry.fallback]
+        available = []
+        for fallback in entry.fallback:
+            try:
+                load_benchmark(fallback.name, repository)
+            except (BlackboxError, ExperimentError, OSError) as other:
+                logger.warning("fallback %s of %s cannot be loaded either: %s", fallback.name, entry.name,
+                               _reason(other))
+                continue
+            available.append((fallback.name, spec.budget(fallback)))
+        if not available:
+            raise ExperimentError(
+                f"{spec.path}: benchmark {entry.name} cannot be loaded ({reason}) and none of its fallbacks "
+                f"({', '.join(f.name for f in entry.fallback)}) can; run with -v to see why"
+            ) from None
+        logger.warning("%s unavailable (%s); running %s instead", entry.name, reason,
+                       ", ".join(name for name, _ in available))
+        substitutes[entry.name] = ([name for name, _ in available], reason)
+        return available
     return [(entry.name, spec.budget(entry))]
+
+
+def _reason(error: BaseException) -> str:
+    """Why a benchmark cannot be had, in a few words for the summary and the figures."""
+    if type(error).__name__ == "DownloadError":
+        return "its original file could not be downloaded"
+    message = " ".join(str(error).split())
+    return re.sub(r"https?://\S+", "<url>", message.split(";")[0])[:160]
 
 
 def _stop(name: str, default_budget: float | None, budget: dict[str, Any]) -> StopCriteria:
@@ -311,18 +331,22 @@ def _execute(spec: StudySpec, items: list, runs: list[StudyRun], progress: bool 
 def _make_figures(
     spec: StudySpec, benchmarks: list[str], substitutes: dict[str, tuple[list[str], str]]
 ) -> tuple[list[str], str | None]:
-    """Write the plotting spec of the study and run ``python -m plotting.figure`` on it (a separate process:
-    ``experiments`` does not import ``plotting``)."""
-    text, output_dir = plotting_spec_text(spec, benchmarks, substitutes)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    spec_path = output_dir / "plotting-spec.toml"
-    spec_path.write_text(text)
-    completed = subprocess.run(
-        [sys.executable, "-m", "plotting.figure", str(spec_path)], capture_output=True, text=True, check=False
-    )
-    if completed.returncode != 0:
-        return [], (completed.stderr.strip().splitlines() or ["plotting failed"])[-1]
-    return completed.stdout.split(), None
+    """For each figure set of the study, write its plotting spec next to the figures and run
+    ``python -m plotting.figure`` on it (a separate process: ``experiments`` does not import ``plotting``)."""
+    paths: list[str] = []
+    for i, plot in enumerate(spec.plots):
+        text, output_dir = plotting_spec_text(spec, plot, benchmarks, substitutes)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        prefix = plot.get("output", {}).get("prefix", "")
+        spec_path = output_dir / f"{prefix or ('' if len(spec.plots) == 1 else f'set{i + 1}-')}plotting-spec.toml"
+        spec_path.write_text(text)
+        completed = subprocess.run(
+            [sys.executable, "-m", "plotting.figure", str(spec_path)], capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            return paths, (completed.stderr.strip().splitlines() or ["plotting failed"])[-1]
+        paths += completed.stdout.split()
+    return paths, None
 
 
 def _float(value: Any) -> float:

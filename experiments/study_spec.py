@@ -21,7 +21,10 @@ A spec (every key but ``benchmarks`` and ``methods`` optional)::
     [[benchmarks]]                    # or: benchmarks = ["sklearn-mlp-digits", "yahpo-lcbench-3945"]
     name = "nas201-cifar100"
     max_wallclock_time = 21600.0
-    fallback = ["yahpo-lcbench-189908", "sklearn-mlp-digits"]   # run these if the original cannot be had
+    # run these if the original cannot be had (each with its own definition's budget and [defaults], or a table
+    # with its own keys: { name = "yahpo-lcbench-3945", max_wallclock_time = 3600.0 }); those that cannot be
+    # had either are left out, and the study stops only if none can
+    fallback = ["yahpo-lcbench-189908", "sklearn-mlp-digits"]
 
     [methods]                         # or: methods = ["RandomSearch", "ASHA"]
     RandomSearch = {}                 # a registered method under its own name
@@ -31,6 +34,8 @@ A spec (every key but ``benchmarks`` and ``methods`` optional)::
     [plot]                            # the figures: a plotting spec (plotting/spec.py) without [results],
     [plot.figures]                    # which the study fills in; default: curves, ranks and final intervals
     curves = true
+    # or several figure sets, [[plot]] tables, each with `methods = [...]` (a subset of the labels, in legend
+    # order) and its own [plot.output] prefix or dir; `plot = false`: no figures
 
 ``load_study`` validates everything and raises ``StudySpecError`` with one line naming the file and the key.
 """
@@ -90,7 +95,7 @@ class BenchmarkEntry:
 
     name: str
     budget: Mapping[str, Any] = field(default_factory=dict)
-    fallback: tuple[str, ...] = ()
+    fallback: tuple[BenchmarkEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class StudySpec:
     defaults: Mapping[str, Any]
     benchmarks: tuple[BenchmarkEntry, ...]
     methods: Mapping[str, MethodChoice]
-    plot: Mapping[str, Any] | None
+    plots: tuple[Mapping[str, Any], ...]
 
     @property
     def seeds(self) -> range:
@@ -157,8 +162,10 @@ def parse_study(data: Mapping[str, Any], path: Path | str = Path("study.toml")) 
     description = data.get("description", "")
     _check(where, "description", description, isinstance(description, str), "a string")
     plot = data.get("plot", DEFAULT_PLOT)
-    _check(where, "plot", plot, isinstance(plot, dict) or plot is False, "a table (a plotting spec) or false")
-    return StudySpec(
+    plots = [plot] if isinstance(plot, dict) else plot or []
+    ok = isinstance(plots, list) and all(isinstance(table, dict) for table in plots)
+    _check(where, "plot", plot, ok, "a table (a plotting spec), [[plot]] tables, or false")
+    spec = StudySpec(
         path=path,
         description=description,
         tag=tag,
@@ -173,8 +180,14 @@ def parse_study(data: Mapping[str, Any], path: Path | str = Path("study.toml")) 
         defaults=_budget(where, "[defaults]", data.get("defaults", {})),
         benchmarks=_benchmarks(where, data["benchmarks"]),
         methods=_methods(where, data["methods"]),
-        plot=plot or None,
+        plots=tuple(plots),
     )
+    for i, table in enumerate(spec.plots):
+        subset = table.get("methods", list(spec.methods))
+        ok = isinstance(subset, list) and subset != [] and all(label in spec.methods for label in subset)
+        expected = f"a list of the study's methods ({', '.join(spec.methods)})"
+        _check(where, f"[[plot]] #{i + 1} methods", subset, ok, expected)
+    return spec
 
 
 def _benchmarks(where: str, value: Any) -> tuple[BenchmarkEntry, ...]:
@@ -187,10 +200,9 @@ def _benchmarks(where: str, value: Any) -> tuple[BenchmarkEntry, ...]:
         _check(where, key, table, isinstance(table, dict) and isinstance(table.get("name"), str), "a table with name")
         _known(where, key, table, ("name", "fallback", *BUDGET_KEYS))
         fallback = table.get("fallback", [])
-        ok = isinstance(fallback, list) and all(isinstance(name, str) for name in fallback)
-        _check(where, f"{key} fallback", fallback, ok, "a list of benchmark names")
+        _check(where, f"{key} fallback", fallback, isinstance(fallback, list), "a list of names or tables")
         budget = _budget(where, key, {k: v for k, v in table.items() if k in BUDGET_KEYS})
-        entries.append(BenchmarkEntry(table["name"], budget, tuple(fallback)))
+        entries.append(BenchmarkEntry(table["name"], budget, _benchmarks(where, fallback) if fallback else ()))
     names = [entry.name for entry in entries]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -14,15 +14,18 @@ if TYPE_CHECKING:
 
 
 def plotting_spec_text(
-    spec: StudySpec, benchmarks: list[str], substitutes: Mapping[str, tuple[list[str], str]]
+    spec: StudySpec,
+    plot: Mapping[str, Any],
+    benchmarks: list[str],
+    substitutes: Mapping[str, tuple[list[str], str]],
 ) -> tuple[str, Path]:
-    """The plotting spec of the study's results (its ``[plot]`` tables plus ``[results]``) and its output dir."""
-    plot = {key: dict(value) if isinstance(value, Mapping) else value for key, value in (spec.plot or {}).items()}
+    """The plotting spec of one figure set of the study (a ``[plot]`` table plus ``[results]``) and its output dir."""
+    plot = {key: dict(value) if isinstance(value, Mapping) else value for key, value in plot.items()}
     results = {
         "dirs": [spec.results],
         "tags": [spec.tag],
         "benchmarks": benchmarks,
-        "methods": list(spec.methods),
+        "methods": list(plot.pop("methods", spec.methods)),
     }
     if spec.start_seed == 0:  # the plotting spec expects seeds 0 .. num_seeds - 1
         results["num_seeds"] = spec.num_seeds

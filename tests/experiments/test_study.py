@@ -230,3 +230,24 @@ def test_local_ray_and_s3_store_the_same_bytes(tmp_path: Path, local_ray: None, 
 def test_load_study_reports_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StudySpecError, match="does not exist"):
         load_study(tmp_path / "nope.toml")
+
+
+def test_ray_chunks_hold_short_runs_of_one_method_and_start_with_single_runs() -> None:
+    """A Ray task costs a few ms: runs whose measured time is short travel together, about 0.2 s per task, never
+    mixing methods; until two runs of a method have finished each goes alone."""
+    from collections import deque
+
+    from experiments.backends import _next_chunk
+
+    context = object()
+    items = [(context, run_task.RunTask(method, seed, None, "")) for method in ("A", "B") for seed in range(100)]
+    queue = deque(range(len(items)))
+    seconds: dict = {}
+    assert _next_chunk(queue, items, seconds) == [0]
+    seconds[(id(context), "A")] = [0.01, 0.01]
+    assert _next_chunk(queue, items, seconds) == list(range(1, 21))  # 0.2 s / 0.01 s
+    seconds[(id(context), "A")] = [0.001] * 5
+    assert _next_chunk(queue, items, seconds) == list(range(21, 85))  # at most 64
+    assert _next_chunk(queue, items, seconds) == list(range(85, 100))  # not into method B
+    seconds[(id(context), "B")] = [5.0, 7.0]
+    assert _next_chunk(queue, items, seconds) == [100]  # long runs: one per task
