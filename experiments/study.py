@@ -226,7 +226,7 @@ def _available(
     try:
         load_benchmark(entry.name, repository)
     except (BlackboxError, ExperimentError, OSError) as error:
-        reason = _reason(error)
+        reason = entry.note or _reason(error)
         if not entry.fallback:
             raise ExperimentError(f"{spec.path}: benchmark {entry.name} cannot be loaded: {reason}") from None
         available = []

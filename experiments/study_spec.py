@@ -25,6 +25,7 @@ A spec (every key but ``benchmarks`` and ``methods`` optional)::
     # with its own keys: { name = "yahpo-lcbench-3945", max_wallclock_time = 3600.0 }); those that cannot be
     # had either are left out, and the study stops only if none can
     fallback = ["yahpo-lcbench-189908", "sklearn-mlp-digits"]
+    note = "no network here"          # why it may be missing, for the figures (default: the loader's error)
 
     [methods]                         # or: methods = ["RandomSearch", "ASHA"]
     RandomSearch = {}                 # a registered method under its own name
@@ -96,6 +97,8 @@ class BenchmarkEntry:
     name: str
     budget: Mapping[str, Any] = field(default_factory=dict)
     fallback: tuple[BenchmarkEntry, ...] = ()
+    #: why the benchmark may be unavailable, for the figures (default: the loader's error)
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,18 +194,20 @@ def parse_study(data: Mapping[str, Any], path: Path | str = Path("study.toml")) 
 
 
 def _benchmarks(where: str, value: Any) -> tuple[BenchmarkEntry, ...]:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        value = [{"name": name} for name in value]
+    if isinstance(value, list):
+        value = [{"name": item} if isinstance(item, str) else item for item in value]
     _check(where, "benchmarks", value, isinstance(value, list) and value != [], "a list of names or [[benchmarks]]")
     entries = []
     for i, table in enumerate(value):
         key = f"[[benchmarks]] #{i + 1}"
         _check(where, key, table, isinstance(table, dict) and isinstance(table.get("name"), str), "a table with name")
-        _known(where, key, table, ("name", "fallback", *BUDGET_KEYS))
+        _known(where, key, table, ("name", "fallback", "note", *BUDGET_KEYS))
+        _check(where, f"{key} note", table.get("note", ""), isinstance(table.get("note", ""), str), "a string")
         fallback = table.get("fallback", [])
         _check(where, f"{key} fallback", fallback, isinstance(fallback, list), "a list of names or tables")
         budget = _budget(where, key, {k: v for k, v in table.items() if k in BUDGET_KEYS})
-        entries.append(BenchmarkEntry(table["name"], budget, _benchmarks(where, fallback) if fallback else ()))
+        fallbacks = _benchmarks(where, fallback) if fallback else ()
+        entries.append(BenchmarkEntry(table["name"], budget, fallbacks, table.get("note", "")))
     names = [entry.name for entry in entries]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:

@@ -31,6 +31,8 @@ def plotting_spec_text(
         results["num_seeds"] = spec.num_seeds
     if spec.storage_options:
         results["storage_options"] = dict(spec.storage_options)
+    if "figures" in plot:
+        plot["figures"] = _figures_of(plot["figures"], benchmarks)
     output = dict(plot.pop("output", {}))
     output.setdefault("dir", f"figures/{spec.tag}")
     note = substitution_note(substitutes)
@@ -43,6 +45,18 @@ def plotting_spec_text(
     data["output"] = output
     header = f"# Written by `python -m experiments.study {spec.path}`: the figures of that study.\n"
     return header + dumps(data), Path(output["dir"])
+
+
+def _figures_of(figures: Mapping[str, Any], benchmarks: list[str]) -> dict[str, Any]:
+    """The figures of one run or benchmark (timeline, learning curves, importance) whose benchmark was run: a spec
+    names them for the original benchmark and for each fallback, and only those that apply are drawn."""
+    kept: dict[str, Any] = {}
+    for kind, entry in figures.items():
+        entries = entry if isinstance(entry, list) else [entry]
+        applies = [e for e in entries if not isinstance(e, Mapping) or e.get("benchmark", benchmarks[0]) in benchmarks]
+        if applies:
+            kept[kind] = applies if isinstance(entry, list) else applies[0]
+    return kept
 
 
 def substitution_note(substitutes: Mapping[str, tuple[list[str], str]]) -> str:
