@@ -37,6 +37,7 @@ import numpy as np
 from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.benchmarks import BenchmarkDefinition
+from experiments.cli import Parser, UsageError, fail
 from experiments.errors import ExperimentError
 from experiments.run_task import (
     RunContext,
@@ -379,17 +380,8 @@ def _did_you_mean(name: str, choices: Sequence[str] | Mapping[str, Any]) -> str:
 
 
 # Command line ------------------------------------------------------------------------------------
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="python -m experiments.run",
         allow_abbrev=False,
         description="Simulate HPO methods on a tabulated benchmark for paired seeds; results go to "
@@ -474,8 +466,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(_underscored(argv))
-    except _UsageError as error:
-        return _fail(f"{error} (see --help)")
+    except UsageError as error:
+        return fail(f"{error} (see --help)")
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     previous = workers.handle_sigterm()
@@ -504,7 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             start_at_random=args.start_at_random,
         )
     except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     except KeyboardInterrupt as interrupt:
         terminated = isinstance(interrupt, workers.Terminated)
         what = "terminated (SIGTERM)" if terminated else "interrupted"
@@ -530,10 +522,6 @@ def _underscored(argv: Sequence[str]) -> list[str]:
         out.append(arg)
     return out
 
-
-def _fail(message: str) -> int:
-    print("error: " + " ".join(message.split("\n")), file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":

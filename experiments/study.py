@@ -39,6 +39,7 @@ import numpy as np
 from blackbox_repository import BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.backends import Outcome, close_backend, make_backend
+from experiments.cli import Parser, UsageError, fail
 from experiments.destinations import LocalDestination, RemoteDestination, open_destination
 from experiments.errors import ExperimentError
 from experiments.run_task import (
@@ -354,17 +355,8 @@ def _float(value: Any) -> float:
 
 
 # Command line ------------------------------------------------------------------------------------
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="python -m experiments.study",
         allow_abbrev=False,
         description="Run every benchmark × method × seed of a study spec (TOML; format in experiments/study_spec.py,"
@@ -390,13 +382,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(argv)
-    except _UsageError as error:
-        return _fail(f"{error} (see --help)")
+    except UsageError as error:
+        return fail(f"{error} (see --help)")
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for name, value in (("--jobs", args.jobs), ("--num_seeds", args.num_seeds)):
         if value is not None and value < 1:
-            return _fail(f"{name} must be an integer >= 1, got {value}")
+            return fail(f"{name} must be an integer >= 1, got {value}")
     previous = workers.handle_sigterm()
     try:
         if args.dry_run:
@@ -415,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command_line=["python", "-m", "experiments.study", *_without_only(argv)],
         )
     except (ExperimentError, BlackboxError, SimulationError, SearchSpaceError, ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     except KeyboardInterrupt as interrupt:
         what = "terminated (SIGTERM)" if isinstance(interrupt, workers.Terminated) else "interrupted"
         print(f"{what}; completed runs are stored, run the same command again to resume", file=sys.stderr)
@@ -451,10 +443,6 @@ def _without_only(argv: Sequence[str]) -> list[str]:
         out.append(arg)
     return out
 
-
-def _fail(message: str) -> int:
-    print("error: " + " ".join(message.split()), file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from experiments.cli import Parser, UsageError, fail
+
 if TYPE_CHECKING:
     from blackbox_repository import BlackboxBase
 
@@ -216,17 +218,8 @@ def read_info(path: Path | str) -> TableInfo:
 
 
 # Command line ------------------------------------------------------------------------------------
-class _UsageError(Exception):
-    pass
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise _UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="python -m experiments.table_data",
         allow_abbrev=False,
         description="Write a benchmark's data as one row per (configuration, seed) with the metric at one fidelity "
@@ -258,8 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = [_underscored(arg) for arg in argv]
     try:
         args = build_parser().parse_args(argv)
-    except _UsageError as error:
-        return _fail(f"{error} (see --help)")
+    except UsageError as error:
+        return fail(f"{error} (see --help)")
     logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG), stream=sys.stderr)
     try:
         info = export_table(
@@ -272,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache_dir=args.cache_dir,
         )
     except (ExperimentError, BlackboxError, SearchSpaceError, ValueError, OSError) as error:
-        return _fail(str(error))
+        return fail(str(error))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -295,10 +288,6 @@ def _underscored(arg: str) -> str:
     name, equals, value = arg[2:].partition("=")
     return "--" + name.replace("-", "_") + equals + value
 
-
-def _fail(message: str) -> int:
-    print("error: " + " ".join(message.split()), file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":
