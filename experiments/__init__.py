@@ -1,7 +1,9 @@
 """Drive the simulator: benchmark definitions, paired seeds, the results store and the command line.
 
 ``python -m experiments.run`` runs methods on a benchmark for several seeds; ``run_experiment`` does the
-same from Python. ``experiments.store_format`` documents the on-disk layout that ``plotting`` reads.
+same from Python. ``python -m experiments.study`` (``run_study``) runs a whole study spec on local processes or
+Ray; ``Tuner`` and ``AskTell`` run methods on real training. ``experiments.store_format`` documents the on-disk
+layout that ``plotting`` reads.
 
 Importing the package loads only the light modules (errors, seeds, the store format): the benchmark
 registry (which needs ``blackbox_repository``) is imported on first access of one of its names, so that
@@ -23,9 +25,13 @@ _LAZY = {
     "BenchmarkDefinition": "experiments.benchmarks",
     "available_benchmarks": "experiments.benchmarks",
     "get_benchmark": "experiments.benchmarks",
+    "AskTell": "experiments.ask_tell",
+    "Tuner": "experiments.tuner",
+    "run_study": "experiments.study",
 }
 
 __all__ = [
+    "AskTell",
     "BENCHMARKS",
     "BenchmarkDefinition",
     "ExperimentError",
@@ -37,6 +43,8 @@ __all__ = [
     "read_run",
     "run_dir",
     "run_seed",
+    "run_study",
+    "Tuner",
 ]
 
 

@@ -44,6 +44,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 from plotting.colors import MethodStyle, method_styles, trial_colors
 from plotting.curves import Curves
 from plotting.errors import output_errors
+from plotting.labels import time_label
 from plotting.resample import draw_counts
 from plotting.stats import SINGLE_RUN_NOTE, derive_seed, interval_table
 
@@ -206,21 +207,6 @@ def save(figure: Figure, stem: Path | str, formats: Sequence[str] = FORMATS) -> 
     return paths
 
 
-def add_note(figure: Figure, text: str, layout: Layout) -> None:
-    """``text`` in italics at the top of the figure, wrapped to its width (with a title already there, under it);
-    the constrained layout makes room for it."""
-    import textwrap
-
-    size = max(layout.font_size, 8.0)
-    wrapped = textwrap.fill(text, max(40, int(figure.get_figwidth() * 72 / (0.5 * size))))
-    title = figure._suptitle.get_text() if figure._suptitle is not None else ""
-    figure.set_figheight(figure.get_figheight() + (wrapped.count("\n") + 1) * 1.35 * size / 72)
-    if title:
-        figure.suptitle(f"{title}\n{wrapped}", fontsize=size)
-    else:
-        figure.suptitle(wrapped, fontsize=size, style="italic")
-
-
 def _metadata(fmt: str) -> dict[str, Any]:
     # no creation date: the same data gives the same PDF bytes
     return {"CreationDate": None} if fmt == "pdf" else {}
@@ -325,7 +311,7 @@ def plot_curves(
                 label = STATISTIC_LABELS.get(statistic, statistic)
                 ax.set_ylabel(f"{curves.metrics[benchmark]} ({label}, {interval_label})")
             if index // columns == rows - 1 or index + columns >= len(benchmarks):
-                ax.set_xlabel("simulated time (s)")
+                ax.set_xlabel(time_label(curves.runs, benchmark))
         for index in range(len(benchmarks), rows * columns):
             axes[index // columns][index % columns].set_visible(False)
         _legend(figure, styles, [m for m in methods if any((b, m) in bands for b in benchmarks)], layout)

@@ -71,6 +71,8 @@ class LearningCurveData:
     title: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     num_without_results: int = 0
+    #: "simulated" (a replayed run) or "real" (``experiments.tuner``)
+    clock: str = "simulated"
 
     def segments(self, x: str = "epoch") -> list[np.ndarray]:
         """One (k, 2) array of (x, value) per trial with at least two points (``x``: "epoch" or "time")."""
@@ -211,7 +213,7 @@ def run_learning_curves(run: run_data.RunData, *, metric: str | None = None) -> 
     metric = metric or meta.get("metric")
     if not metric or metric not in run.results.columns:
         raise ValueError(f"{run.path}: results.parquet has no column {metric!r} (the metric to draw)")
-    return learning_curve_data(
+    data = learning_curve_data(
         run.results,
         run.trials,
         metric=metric,
@@ -221,6 +223,8 @@ def run_learning_curves(run: run_data.RunData, *, metric: str | None = None) -> 
         max_t=run_data.max_t(meta),
         title=run.label,
     )
+    data.clock = str(meta.get("clock", "simulated"))
+    return data
 
 
 def load_learning_curves(
@@ -326,7 +330,7 @@ def _draw_panel(ax: Any, data: LearningCurveData, x: str, alpha: float, layout: 
             ax.axvline(level, color="0.55", linewidth=0.6, linestyle=":", zorder=1)
         ax.set_xlabel(data.fidelity)
     else:
-        ax.set_xlabel("simulated time (s)")
+        ax.set_xlabel("wall-clock time (s)" if data.clock == "real" else "simulated time (s)")
     ax.autoscale_view()
 
 

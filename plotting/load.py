@@ -291,6 +291,7 @@ def _step_functions(by_key: dict[RunKey, LoadedRun], report: LoadReport) -> _Ste
             label=name,
             first_time=first_time,
             num_improvements=len(item.times) if item.times is not None else 0,
+            clock=meta.get("clock", "simulated"),
         )
         out.rows.append(row)
         if first_time != first_time:  # NaN: no results at all

@@ -26,6 +26,7 @@ from plotting import tables as tab
 from plotting.colors import MethodStyle, method_styles
 from plotting.commands import run_command
 from plotting.curves import Curves
+from plotting.labels import add_note
 from plotting.spec import Spec, SpecError
 
 # the notes of skipped items belong to the command that produces the spec
@@ -63,7 +64,7 @@ class _Job:
 
     def save(self, figure: Figure, name: str) -> list[Path]:
         if self.spec.note:
-            fig.add_note(figure, self.spec.note, self.layout)
+            add_note(figure, self.spec.note, self.layout)
         return fig.save(figure, self.stem(name), self.spec.output.formats)
 
     def pairwise(self) -> pd.DataFrame:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import os
+import pickle
 import shutil
 import sys
 import time
@@ -40,6 +42,8 @@ NAME = "sklearn-mlp-digits"
 EPOCHS = 30
 SEEDS = (0, 1, 2)
 SPLIT_SEED = 0
+#: the file ``train_mlp`` checkpoints to in its ``checkpoint_dir``
+CHECKPOINT_FILE = "mlp.pkl"
 
 SPACE = SearchSpace(
     {
@@ -107,17 +111,35 @@ def load_splits() -> dict[str, np.ndarray]:
     }
 
 
-def train_mlp(config: dict[str, Any], seed: int, epochs: int = EPOCHS) -> Iterator[dict[str, float]]:
+def train_mlp(
+    config: dict[str, Any], seed: int, epochs: int = EPOCHS, checkpoint_dir: str | Path | None = None
+) -> Iterator[dict[str, float]]:
     """Train one MLP epoch by epoch; yields the validation and test cross-entropy and error and the training loss
     after each epoch.
 
     Loading the data happens here, before the iterator is returned, so it is not part of the
     measured runtime of the first epoch.
+
+    ``checkpoint_dir`` (for ``experiments.tuner``; None, the default, changes nothing): the model and its epoch are
+    pickled to ``<checkpoint_dir>/mlp.pkl`` after every epoch, before it is yielded; a call that finds that file
+    resumes after its epoch (continuing exactly as an uninterrupted run would), and every yielded dict also holds
+    its ``"epoch"``. A checkpoint of another architecture (PBT changed ``n_units``, ``n_layers`` or ``activation``)
+    cannot be continued: training restarts at epoch 1. Changed optimisation hyperparameters (learning rate, L2
+    penalty, batch size) apply from the next epoch.
     """
+    data = load_splits()
+    if checkpoint_dir is None:
+        return _epochs(_new_model(config, seed), data, epochs)
+    path = Path(checkpoint_dir) / CHECKPOINT_FILE
+    restored = _restore(path, config)
+    model, done = restored if restored is not None else (_new_model(config, seed), 0)
+    return _epochs(model, data, epochs, start=done, checkpoint=path)
+
+
+def _new_model(config: dict[str, Any], seed: int) -> Any:
     from sklearn.neural_network import MLPClassifier
 
-    data = load_splits()
-    model = MLPClassifier(
+    return MLPClassifier(
         hidden_layer_sizes=(int(config["n_units"]),) * int(config["n_layers"]),
         activation=config["activation"],
         solver="adam",
@@ -127,13 +149,43 @@ def train_mlp(config: dict[str, Any], seed: int, epochs: int = EPOCHS) -> Iterat
         random_state=int(seed),
         shuffle=True,
     )
-    return _epochs(model, data, epochs)
 
 
-def _epochs(model: Any, data: dict[str, np.ndarray], epochs: int) -> Iterator[dict[str, float]]:
+def _restore(path: Path, config: dict[str, Any]) -> tuple[Any, int] | None:
+    """The model and epoch saved in ``path`` with ``config``'s optimisation hyperparameters, or None (no file, or
+    another architecture)."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as file:
+        model, done = pickle.load(file)
+    architecture = ((int(config["n_units"]),) * int(config["n_layers"]), config["activation"])
+    if (tuple(model.hidden_layer_sizes), model.activation) != architecture:
+        return None
+    model.set_params(
+        alpha=float(config["alpha"]),
+        batch_size=int(config["batch_size"]),
+        learning_rate_init=float(config["learning_rate_init"]),
+    )
+    optimizer = getattr(model, "_optimizer", None)  # Adam keeps its own copy of the learning rate
+    if optimizer is not None and optimizer.learning_rate_init != model.learning_rate_init:
+        optimizer.learning_rate_init = optimizer.learning_rate = model.learning_rate_init
+    return model, int(done)
+
+
+def _save(path: Path, model: Any, epoch: int) -> None:
+    """Pickle ``(model, epoch)`` to ``path`` atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as file:
+        pickle.dump((model, epoch), file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
+def _epochs(
+    model: Any, data: dict[str, np.ndarray], epochs: int, start: int = 0, checkpoint: Path | None = None
+) -> Iterator[dict[str, float]]:
     from sklearn.exceptions import ConvergenceWarning
 
-    for epoch in range(epochs):
+    for epoch in range(start, epochs):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             if epoch == 0:
@@ -142,13 +194,17 @@ def _epochs(model: Any, data: dict[str, np.ndarray], epochs: int) -> Iterator[di
                 model.partial_fit(data["x_train"], data["y_train"])
         valid_loss, valid_error = _scores(model, data["x_valid"], data["y_valid"], data["classes"])
         test_loss, test_error = _scores(model, data["x_test"], data["y_test"], data["classes"])
-        yield {
+        metrics = {
             "valid_loss": valid_loss,
             "valid_error": valid_error,
             "test_loss": test_loss,
             "test_error": test_error,
             "train_loss": float(model.loss_),
         }
+        if checkpoint is not None:
+            _save(checkpoint, model, epoch + 1)
+            metrics = {"epoch": epoch + 1, **metrics}
+        yield metrics
 
 
 def _scores(model: Any, x: np.ndarray, y: np.ndarray, classes: np.ndarray) -> tuple[float, float]:

@@ -13,6 +13,7 @@ from scipy.stats import trim_mean
 
 from plotting import figures as fig
 from plotting.colors import KNOWN_METHODS, OKABE_ITO, method_order, method_styles
+from plotting.labels import add_note
 from plotting.load import load
 from plotting.stats import aggregate, derive_seed, stratified_bootstrap
 from tests.plotting.test_load import BENCHMARK, make_store, write_run
@@ -272,10 +273,10 @@ def test_a_note_goes_on_top_of_the_figure_under_its_title() -> None:
     layout = fig.Layout()
     plain = fig._figure(layout, 7.0, 2.0)
     plain.add_subplot()
-    fig.add_note(plain, "nas201-cifar100 was unavailable here; shown: sklearn-mlp-digits instead. " * 3, layout)
+    add_note(plain, "nas201-cifar100 was unavailable here; shown: sklearn-mlp-digits instead. " * 3, layout)
     assert "shown: sklearn-mlp-digits" in plain._suptitle.get_text()
     assert plain._suptitle.get_text().count("\n") >= 1 and plain.get_figheight() > 2.0
     titled = fig._figure(layout, 7.0, 2.0)
     titled.suptitle("ASHA on digits")
-    fig.add_note(titled, "a note", layout)
+    add_note(titled, "a note", layout)
     assert titled._suptitle.get_text() == "ASHA on digits\na note"
