@@ -70,6 +70,16 @@ KNOWN_METHODS = (
     "ASHA-BORE",
     "CQR",
     "ASHA-CQR",
+    # labels of the seed documentation's comparisons (studies/*.toml), ordered so that the methods of each of
+    # their figures get different colours
+    "SYNCHB",
+    "ASHA6-STOP",
+    "MOBSTER-STOP",
+    "MOBSTER-PROM",
+    "RS",
+    "HYPERTUNE1-INDEP",
+    "SYNCSH",
+    "BO",
 )
 
 
