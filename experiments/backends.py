@@ -20,6 +20,7 @@ one-line message) instead of ending the study. Outcomes are reported as runs fin
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -108,36 +109,53 @@ class LocalBackend:
             for index, (context, task) in enumerate(items):
                 yield attempt(index, context, task)
             return
-        retry: list[int] = []
-        yield from self._pool(items, list(range(len(items))), self.jobs, retry)
-        for index in retry:  # in flight when a worker died: one at a time, so only the culprit fails
-            yield from self._pool(items, [index], 1, None)
+        queue = deque(range(len(items)))
+        while queue:
+            retry: list[int] = []
+            yield from self._pool(items, queue, self.jobs, retry)
+            for index in retry:  # in flight when a worker died: one at a time, so only the culprit fails
+                for outcome in self._pool(items, deque([index]), 1, None):
+                    # a run stored just before the pool broke is found complete: this study computed it all the same
+                    yield dataclasses.replace(outcome, skipped=False)
 
-    def _pool(self, items: Items, indices: list[int], jobs: int, retry: list[int] | None) -> Iterator[Outcome]:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    def _pool(self, items: Items, queue: deque[int], jobs: int, retry: list[int] | None) -> Iterator[Outcome]:
+        """Run the runs of ``queue`` with twice ``jobs`` in flight until it is empty or a worker dies: then the
+        runs in flight go to ``retry`` (None: they fail) and the rest stay in ``queue`` for a fresh pool."""
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
         from concurrent.futures.process import BrokenProcessPool
 
-        pool = ProcessPoolExecutor(
-            max_workers=min(jobs, len(indices)), initializer=workers.init_worker, initargs=(os.getpid(),)
-        )
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(queue)), initializer=workers.init_worker,
+                                   initargs=(os.getpid(),))
+        in_flight: dict[Any, int] = {}
         try:
-            futures = {pool.submit(attempt, i, *items[i]): i for i in indices}
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    if retry is None:
-                        yield Outcome(futures[future], None, error="the worker process running it died")
-                    else:
-                        retry.append(futures[future])
+            while queue or in_flight:
+                while queue and len(in_flight) < 2 * jobs:
+                    index = queue.popleft()
+                    in_flight[pool.submit(attempt, index, *items[index])] = index
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = in_flight.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        broken = [index, *in_flight.values()]
+                        in_flight.clear()
+                        if retry is None:
+                            yield from (Outcome(i, None, error="the worker process running it died") for i in broken)
+                        else:
+                            retry.extend(broken)
+                        break
+                else:
+                    continue
+                break  # the pool is broken: a fresh one takes the rest of the queue
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop now; the runs already stored are kept
             pool.shutdown(wait=False, cancel_futures=True)
             workers.stop_workers()
             raise
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=True, cancel_futures=True)  # runs already going finish and are stored
             raise
-        pool.shutdown()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class RayBackend:
@@ -190,6 +208,7 @@ class RayBackend:
         alone: deque[int] = deque()
         seconds: dict[tuple[int, str], list[float]] = {}
         in_flight: dict[Any, list[int]] = {}
+        retried: set[int] = set()
         try:
             while queue or alone or in_flight:
                 while len(in_flight) < width and (queue or alone):
@@ -206,12 +225,15 @@ class RayBackend:
                 except ray.exceptions.RayError as error:  # the worker died
                     if len(chunk) > 1:
                         alone.extend(chunk)  # those already stored are found complete
+                        retried.update(chunk)
                         continue
                     message = " ".join(str(error).split())[:300]
                     yield Outcome(chunk[0], None, error=f"{type(error).__name__}: {message}")
                     continue
                 for outcome in outcomes:
                     context, task = items[outcome.index]
+                    if outcome.index in retried:  # stored by the crashed chunk: computed by this study all the same
+                        outcome = dataclasses.replace(outcome, skipped=False)
                     seconds.setdefault((id(context), task.method), []).append(outcome.seconds)
                     yield outcome
         except BaseException:

@@ -120,7 +120,8 @@ def test_a_worker_that_dies_costs_only_its_own_run(tmp_path: Path, monkeypatch: 
     summary = run_study(spec, figures=False)
     failed = [(r.method, r.seed) for r in summary.runs if r.status == "failed"]
     assert failed == [("ASHA-G3", 0)]
-    assert sum(r.status == "run" for r in summary.runs) == 5
+    assert [r.status for r in summary.runs if r.status != "failed"] == ["run"] * 5
+    assert all(r.metadata is not None for r in summary.runs if r.status == "run")
 
 
 def test_an_unavailable_benchmark_is_replaced_by_its_fallback_and_the_figures_say_so(tmp_path: Path) -> None:
