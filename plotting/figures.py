@@ -307,7 +307,7 @@ def plot_curves(
             ax.set_yscale(yscale)
             _set_ylim(ax, visible, yscale)
             ax.set_title(_title(benchmark, 0.9 * layout.width / columns, layout.font_size))
-            if index % columns == 0:
+            if index % columns == 0 or len({curves.metrics[b] for b in benchmarks}) > 1:  # each its own metric
                 label = STATISTIC_LABELS.get(statistic, statistic)
                 ax.set_ylabel(f"{curves.metrics[benchmark]} ({label}, {interval_label})")
             if index // columns == rows - 1 or index + columns >= len(benchmarks):
