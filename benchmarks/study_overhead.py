@@ -50,12 +50,10 @@ def write_spec(directory: Path, runs: int, jobs: int, max_trials: int) -> Path:
     return path
 
 
-def local_overhead(runs: int, max_trials: int) -> None:
-    from experiments import destinations
-    from experiments.study import run_study
-
+def timed_writes(destination: type) -> list[float]:
+    """Time every ``destination.write_run`` from now on; returns the list the seconds are appended to."""
     writes: list[float] = []
-    real_write = destinations.LocalDestination.write_run
+    real_write = destination.write_run
 
     def timed_write(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
@@ -64,7 +62,20 @@ def local_overhead(runs: int, max_trials: int) -> None:
         finally:
             writes.append(time.perf_counter() - started)
 
-    destinations.LocalDestination.write_run = timed_write  # type: ignore[method-assign]
+    destination.write_run = timed_write
+    destination.untimed_write_run = real_write
+    return writes
+
+
+def untime(destination: type) -> None:
+    destination.write_run = destination.untimed_write_run
+
+
+def local_overhead(runs: int, max_trials: int) -> None:
+    from experiments import destinations
+    from experiments.study import run_study
+
+    writes = timed_writes(destinations.LocalDestination)
     with tempfile.TemporaryDirectory() as tmp:
         spec = write_spec(Path(tmp), runs, 1, max_trials)
         run_study(spec, figures=False, num_seeds=1)  # imports, loading the table, the settings file: once
@@ -74,7 +85,7 @@ def local_overhead(runs: int, max_trials: int) -> None:
         started = time.perf_counter()
         resumed = run_study(spec, figures=False)
         resume = time.perf_counter() - started
-    destinations.LocalDestination.write_run = real_write  # type: ignore[method-assign]
+    untime(destinations.LocalDestination)
     done = [run for run in summary.runs if run.status == "run"]
     simulated = sum(run.metadata["real_time_seconds"] for run in done)
     write = sum(writes[1:])
@@ -159,23 +170,13 @@ def s3_write_cost(max_trials: int) -> float:
 
     from experiments import destinations
 
-    writes: list[float] = []
-    real_write = destinations.RemoteDestination.write_run
-
-    def timed_write(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        try:
-            return real_write(self, *args, **kwargs)
-        finally:
-            writes.append(time.perf_counter() - started)
-
-    destinations.RemoteDestination.write_run = timed_write  # type: ignore[method-assign]
+    writes = timed_writes(destinations.RemoteDestination)
     with tempfile.TemporaryDirectory() as tmp:
         spec = load_study(write_spec(Path(tmp), 50, 1, max_trials))
         spec = dataclasses.replace(spec, results="s3://overhead/p",
                                    storage_options={"client_kwargs": {"endpoint_url": endpoint}})
         run_study(spec, figures=False)
-    destinations.RemoteDestination.write_run = real_write  # type: ignore[method-assign]
+    untime(destinations.RemoteDestination)
     server.stop()
     write = statistics.median(writes[1:])
     print(f"   storing one run on S3 (moto on this machine, 3 PUTs + 1 DELETE): median {1000 * write:.1f} ms")

@@ -312,15 +312,21 @@ def benchmark_files(repository: BlackboxRepository, name: str) -> dict[str, str]
 
 
 def environment() -> dict[str, Any]:
+    """Library versions and the git state of the code that computes the runs."""
+    return {"versions": library_versions(), **_git_state()}
+
+
+def library_versions(packages: tuple[str, ...] = VERSION_PACKAGES) -> dict[str, str | None]:
+    """Python's version and those of ``packages`` (None: not installed)."""
     import importlib.metadata  # not at the top: only needed once a run is computed
 
     versions: dict[str, str | None] = {"python": platform.python_version()}
-    for package in VERSION_PACKAGES:
+    for package in packages:
         try:
             versions[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
             versions[package] = None
-    return {"versions": versions, **_git_state()}
+    return versions
 
 
 def _git_state() -> dict[str, Any]:

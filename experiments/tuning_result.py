@@ -8,9 +8,7 @@ training seeds, the recorded metrics and their modes); it has no table behind it
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
-import platform
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +17,7 @@ import pandas as pd
 
 from blackbox_repository import BlackboxBase, BlackboxError, Objective
 from blackbox_repository.tabulate import machine_info
+from experiments.run_task import library_versions
 from experiments.trial_metrics import ELAPSED, EPOCH_KEY, RUNTIME
 from searchspace import SearchSpace
 from simulator import SimulationResult
@@ -98,12 +97,7 @@ def make_result(
 
 def environment() -> dict[str, Any]:
     """Library versions, the machine (as ``tabulate`` records it) and its load average now."""
-    versions: dict[str, str | None] = {"python": platform.python_version()}
-    for package in VERSION_PACKAGES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
+    versions = library_versions(VERSION_PACKAGES)
     return {"versions": versions, "machine": machine_info(), "load_average_at_start": load_average()}
 
 
