@@ -751,10 +751,12 @@ def plot_timeline(
     *,
     title: str = "",
     layout: Layout | None = None,
+    xlabel: str = "simulated time (s)",
 ) -> Figure:
-    """Trials on workers over simulated time: one bar per stretch of a trial on a worker (coloured by trial, no
-    edges) and, in a lane under each worker's bars, a thin tick where the method stopped, paused or completed a
-    trial or the trial failed (legible at 8 workers and thousands of events: dense stretches read as density)."""
+    """Trials on workers over simulated time (``xlabel``: a real run's says so): one bar per stretch of a trial on
+    a worker (coloured by trial, no edges) and, in a lane under each worker's bars, a thin tick where the method
+    stopped, paused or completed a trial or the trial failed (legible at 8 workers and thousands of events: dense
+    stretches read as density)."""
     layout = layout or Layout()
     segments = timeline_segments(results)
     workers = sorted(segments["worker"].unique()) if len(segments) else [0]
@@ -787,7 +789,7 @@ def plot_timeline(
         ax.set_yticks(workers, [str(w) for w in workers])
         ax.set_ylim(max(workers) + 0.6, min(workers) - 0.6)
         ax.set_ylabel("worker")
-        ax.set_xlabel("simulated time (s)")
+        ax.set_xlabel(xlabel)
         ax.grid(axis="y", visible=False)
         ax.set_title(title or f"{len(trials)} trials, {len(segments)} segments")
         if handles:

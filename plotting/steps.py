@@ -26,7 +26,7 @@ from plotting import tables as tab
 from plotting.colors import MethodStyle, method_styles
 from plotting.commands import run_command
 from plotting.curves import Curves
-from plotting.labels import add_note
+from plotting.labels import add_note, time_label
 from plotting.spec import Spec, SpecError
 
 # the notes of skipped items belong to the command that produces the spec
@@ -165,10 +165,14 @@ def _timeline(job: _Job) -> Step | None:
     if timeline is None:
         return None
     title = f"{timeline.method} on {timeline.benchmark}, seed {timeline.seed}"
+    runs = job.curves.runs
+    xlabel = time_label(runs[(runs["method"] == timeline.method) & (runs["seed"] == timeline.seed)], timeline.benchmark)
     return Step(
         "timeline",
         lambda: timeline_results(job.spec, job.curves),
-        lambda results: job.save(fig.plot_timeline(results, title=title, layout=job.layout), "timeline"),
+        lambda results: job.save(
+            fig.plot_timeline(results, title=title, layout=job.layout, xlabel=xlabel), "timeline"
+        ),
     )
 
 

@@ -76,6 +76,9 @@ def test_the_plotting_loader_reads_real_runs(stored):
     for method in curves.methods:
         values = curves.values["plain", method]
         assert np.isfinite(values[:, -1]).all() and np.all(np.diff(values[0][np.isfinite(values[0])]) <= 0)
+    from plotting.labels import time_label
+
+    assert time_label(curves.runs, "plain") == "wall-clock time (s)"  # figures of real runs say so
 
 
 def test_asha_stops_trials_at_rung_levels(stored):
