@@ -2,7 +2,8 @@
 
 Random points (synthetic, for timing only): a cloud, where most points are dominated and fronts are many, and a
 curved front, where every point is on the first front. Printed: the median and best of ``--repeat`` timings (ms) of
-``nondominated_ranks``, ``hypervolume`` and ``crowding_distance`` (of the first front) for 2 and 3 objectives.
+``nondominated_ranks``, ``hypervolume`` and ``crowding_distance`` (of the first front) for 2 and 3 objectives, and
+``hypervolume_trace`` (hypervolume over time) of a run of ``--results`` results.
 Target (issue 15): sorting and hypervolume <= 1 ms per decision for 1,000 points in 2-D.
 
 Run: python benchmarks/pareto_speed.py [--points 1000] [--repeat 50]
@@ -16,7 +17,7 @@ import time
 
 import numpy as np
 
-from methods.pareto import crowding_distance, hypervolume, nondominated_ranks
+from methods.pareto import crowding_distance, hypervolume, hypervolume_trace, nondominated_ranks
 
 
 def timed(function, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -32,6 +33,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--points", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--results", type=int, default=10_000)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"{args.points} points, median / best of {args.repeat} (ms)")
@@ -52,6 +54,11 @@ def main() -> None:
                   f"sort {sort[0]:.3f} / {sort[1]:.3f}, hypervolume {volume[0]:.3f} / {volume[1]:.3f}, "
                   f"crowding {crowd[0]:.3f} / {crowd[1]:.3f}; sort + hypervolume {total:.3f}"
                   + ("  (target <= 1 ms)" if m == 2 else ""))
+        run = rng.random((args.results, m))
+        started = time.perf_counter()
+        hypervolume_trace(run, np.full(m, 1.1))
+        print(f"  {m}-D hypervolume over time of a run of {args.results} results: "
+              f"{1000 * (time.perf_counter() - started):.1f} ms")
 
 
 if __name__ == "__main__":

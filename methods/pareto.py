@@ -12,6 +12,11 @@ max-mode objectives into their negatives). Point ``a`` dominates ``b`` when ``a 
 - ``hypervolume``: the volume dominated by the points and bounded by ``reference`` (points that do not strictly
   dominate the reference point add nothing). Exact for 2 objectives (a sort, O(n log n)) and 3 (a sweep over
   the third objective adding 2-D slices, O(n^2)); more objectives are refused.
+- ``hypervolume_trace``: the hypervolume of the first i points, for every i (results in time order: hypervolume
+  over time). Only the current front is kept; the volume is recomputed only when a point enters it.
+- ``reference_point``: the rule that makes hypervolumes comparable across the runs of a benchmark: per objective,
+  the worst value among all the points given (every run of every method) plus ``margin`` (default 0.1) times
+  that objective's range over them, so that extreme points still add volume.
 """
 
 from __future__ import annotations
@@ -21,7 +26,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["crowding_distance", "dominates", "hypervolume", "nondominated_ranks", "pareto_front", "to_minimization"]
+__all__ = [
+    "crowding_distance",
+    "dominates",
+    "hypervolume",
+    "hypervolume_trace",
+    "nondominated_ranks",
+    "pareto_front",
+    "reference_point",
+    "to_minimization",
+]
 
 
 def to_minimization(values: np.ndarray, modes: Sequence[str]) -> np.ndarray:
@@ -123,6 +137,38 @@ def hypervolume(points: np.ndarray, reference: Sequence[float] | np.ndarray) -> 
     if points.shape[1] == 3:
         return _hypervolume_3d(inside, reference)
     raise ValueError(f"exact hypervolume is implemented for 2 or 3 objectives, got {points.shape[1]}")
+
+
+def hypervolume_trace(points: np.ndarray, reference: Sequence[float] | np.ndarray) -> np.ndarray:
+    """``out[i]`` = ``hypervolume(points[: i + 1], reference)`` for every ``i`` (points in time order)."""
+    points = _points(points)
+    reference = np.asarray(reference, dtype=float)
+    hypervolume(np.empty((0, points.shape[1])), reference)  # checks the reference point and the dimension
+    out = np.zeros(len(points))
+    front = np.empty((0, points.shape[1]))
+    volume = 0.0
+    for i, point in enumerate(points):
+        if np.all(np.isfinite(point)) and np.all(point < reference):
+            covered = np.all(front <= point, axis=1)  # a front point at least as good everywhere: nothing new
+            if not covered.any():
+                front = np.vstack([front[~np.all(point <= front, axis=1)], point])
+                volume = hypervolume(front, reference)
+        out[i] = volume
+    return out
+
+
+def reference_point(points: np.ndarray, margin: float = 0.1) -> np.ndarray:
+    """Per objective: the worst value of ``points`` (NaN rows ignored) plus ``margin`` times its range (or plus
+    ``margin`` in absolute terms where the range is 0)."""
+    points = _points(points)
+    finite = points[np.all(np.isfinite(points), axis=1)]
+    if finite.shape[0] == 0:
+        raise ValueError("no finite points to place a reference point by")
+    if not margin >= 0:
+        raise ValueError(f"margin must be >= 0, got {margin!r}")
+    worst, best = finite.max(axis=0), finite.min(axis=0)
+    span = worst - best
+    return worst + margin * np.where(span > 0, span, 1.0)
 
 
 def _hypervolume_2d(points: np.ndarray, reference: np.ndarray) -> float:

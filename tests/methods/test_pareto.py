@@ -12,8 +12,10 @@ from methods.pareto import (
     crowding_distance,
     dominates,
     hypervolume,
+    hypervolume_trace,
     nondominated_ranks,
     pareto_front,
+    reference_point,
     to_minimization,
 )
 from tests.blackbox_repository.optional import import_or_skip
@@ -118,3 +120,25 @@ def test_every_pair_of_a_front_is_mutually_nondominated() -> None:
     points = rng.random((200, 3))
     front = points[pareto_front(points)]
     assert not any(dominates(a, b) for a, b in itertools.permutations(front, 2))
+
+
+@pytest.mark.parametrize("m", [2, 3])
+def test_hypervolume_trace_is_the_hypervolume_of_every_prefix(m: int) -> None:
+    rng = np.random.default_rng(m)
+    points = rng.random((150, m)) * 1.2
+    points[rng.random(150) < 0.05] = np.nan  # failed trials
+    points[10] = points[3]  # a repeated point adds nothing
+    reference = np.full(m, 1.1)
+    trace = hypervolume_trace(points, reference)
+    finite = np.all(np.isfinite(points), axis=1)
+    expected = [hypervolume(points[: i + 1][finite[: i + 1]], reference) for i in range(len(points))]
+    np.testing.assert_allclose(trace, expected, rtol=1e-12, atol=1e-15)
+    assert np.all(np.diff(trace) >= 0)
+
+
+def test_reference_point_rule() -> None:
+    points = np.array([[0.0, 10.0], [1.0, 20.0], [np.nan, 0.0], [0.5, 10.0]])
+    np.testing.assert_allclose(reference_point(points), [1.0 + 0.1 * 1.0, 20.0 + 0.1 * 10.0])
+    np.testing.assert_allclose(reference_point(np.array([[2.0, 3.0]]), margin=0.5), [2.5, 3.5])
+    with pytest.raises(ValueError, match="no finite points"):
+        reference_point(np.array([[np.nan, 1.0]]))
