@@ -144,6 +144,8 @@ def hypervolume_trace(points: np.ndarray, reference: Sequence[float] | np.ndarra
     points = _points(points)
     reference = np.asarray(reference, dtype=float)
     hypervolume(np.empty((0, points.shape[1])), reference)  # checks the reference point and the dimension
+    if points.shape[1] == 2:
+        return _trace_2d(points, reference)
     out = np.zeros(len(points))
     front = np.empty((0, points.shape[1]))
     volume = 0.0
@@ -153,6 +155,27 @@ def hypervolume_trace(points: np.ndarray, reference: Sequence[float] | np.ndarra
             if not covered.any():
                 front = np.vstack([front[~np.all(point <= front, axis=1)], point])
                 volume = hypervolume(front, reference)
+        out[i] = volume
+    return out
+
+
+def _trace_2d(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``hypervolume_trace`` in 2-D: the front is a staircase sorted by x (y falling), so whether a point is
+    covered is one binary search (the front point with the largest x <= its x covers it iff its y <= the point's)."""
+    out = np.zeros(len(points))
+    xs: list[float] = []
+    ys: list[float] = []
+    volume = 0.0
+    rx, ry = float(reference[0]), float(reference[1])
+    for i, (x, y) in enumerate(points.tolist()):
+        if x < rx and y < ry:  # False for NaN
+            k = bisect.bisect_right(xs, x)
+            if not (k and ys[k - 1] <= y):
+                end = k
+                while end < len(xs) and ys[end] >= y:  # the front points it dominates follow it
+                    end += 1
+                xs[k:end], ys[k:end] = [x], [y]
+                volume = _hypervolume_2d(np.column_stack([xs, ys]), reference)
         out[i] = volume
     return out
 

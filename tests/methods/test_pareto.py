@@ -142,3 +142,11 @@ def test_reference_point_rule() -> None:
     np.testing.assert_allclose(reference_point(np.array([[2.0, 3.0]]), margin=0.5), [2.5, 3.5])
     with pytest.raises(ValueError, match="no finite points"):
         reference_point(np.array([[np.nan, 1.0]]))
+
+
+def test_hypervolume_trace_in_2d_with_ties_equals_prefix_recomputation() -> None:
+    rng = np.random.default_rng(11)
+    points = rng.integers(0, 8, size=(300, 2)).astype(float)  # many equal x, equal y and repeated points
+    trace = hypervolume_trace(points, [8.0, 8.0])
+    expected = [hypervolume(points[: i + 1], [8.0, 8.0]) for i in range(len(points))]
+    np.testing.assert_allclose(trace, expected, rtol=1e-12)
