@@ -37,7 +37,7 @@ import numpy as np
 from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.benchmarks import BenchmarkDefinition
-from experiments.cli import Parser, UsageError, fail
+from experiments.cli import Parser, UsageError, configure_logging, fail, underscored
 from experiments.errors import ExperimentError
 from experiments.run_task import (
     RunContext,
@@ -465,11 +465,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line; returns the exit code (2 for user errors, printed as one ``error:`` line)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(_underscored(argv))
+        args = build_parser().parse_args(underscored(argv))
     except UsageError as error:
         return fail(f"{error} (see --help)")
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(args.verbose)
     previous = workers.handle_sigterm()
     try:
         if args.show_schedule:
@@ -510,18 +509,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
     return 0
-
-
-def _underscored(argv: Sequence[str]) -> list[str]:
-    """``argv`` with the dash spelling of multi-word flags (``--num-seeds``) turned into the documented one."""
-    out = []
-    for arg in argv:
-        if arg.startswith("--") and len(arg) > 2:
-            name, equals, value = arg[2:].partition("=")
-            arg = "--" + name.replace("-", "_") + equals + value
-        out.append(arg)
-    return out
-
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ import numpy as np
 from blackbox_repository import BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.backends import Outcome, close_backend, make_backend
-from experiments.cli import Parser, UsageError, fail
+from experiments.cli import Parser, UsageError, configure_logging, fail, underscored
 from experiments.destinations import LocalDestination, RemoteDestination, open_destination
 from experiments.errors import ExperimentError
 from experiments.run_task import (
@@ -360,18 +360,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m experiments.study",
         allow_abbrev=False,
         description="Run every benchmark × method × seed of a study spec (TOML; format in experiments/study_spec.py,"
-        " examples in studies/) that is not complete yet, then make its figures. The flags override the spec.",
+        " examples in studies/) that is not complete yet, then make its figures. The flags override the spec; "
+        "multi-word flags also accept dashes (--num-seeds).",
     )
     parser.add_argument("spec", type=Path, help="the study spec")
     parser.add_argument("--backend", choices=("local", "ray"), help="local processes (default) or Ray")
     parser.add_argument("--address", help="Ray cluster address (auto, ray://host:port); default: a local Ray")
     parser.add_argument("--jobs", type=int, help="local worker processes (default: the spec's, else all CPUs)")
     parser.add_argument("--results", help="results directory or s3://bucket/prefix (default: the spec's)")
-    parser.add_argument("--num_seeds", "--num-seeds", dest="num_seeds", type=int, help="seeds per method")
+    parser.add_argument("--num_seeds", type=int, help="seeds per method")
     parser.add_argument("--only", nargs="+", default=(), metavar="PATTERN",
                         help="only the runs matching BENCHMARK/METHOD/SEED (shell wildcards, e.g. '*/ASHA/*')")
-    parser.add_argument("--no_figures", "--no-figures", dest="figures", action="store_false", help="skip figures")
-    parser.add_argument("--dry_run", "--dry-run", dest="dry_run", action="store_true",
+    parser.add_argument("--no_figures", dest="figures", action="store_false", help="skip figures")
+    parser.add_argument("--dry_run", action="store_true",
                         help="print how many runs are complete and to run, then exit")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log progress (-vv: debug)")
     return parser
@@ -381,11 +382,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The command line: 0 if every run is stored, 1 if some failed, 2 for a bad spec or flag (one line)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(underscored(argv))
     except UsageError as error:
         return fail(f"{error} (see --help)")
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    configure_logging(args.verbose)
     for name, value in (("--jobs", args.jobs), ("--num_seeds", args.num_seeds)):
         if value is not None and value < 1:
             return fail(f"{name} must be an integer >= 1, got {value}")

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from experiments.cli import Parser, UsageError, fail
+from experiments.cli import Parser, UsageError, configure_logging, fail, underscored
 
 if TYPE_CHECKING:
     from blackbox_repository import BlackboxBase
@@ -248,12 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from searchspace import SearchSpaceError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    argv = [_underscored(arg) for arg in argv]
+    argv = underscored(argv)
     try:
         args = build_parser().parse_args(argv)
     except UsageError as error:
         return fail(f"{error} (see --help)")
-    logging.basicConfig(level={0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG), stream=sys.stderr)
+    configure_logging(args.verbose)
     try:
         info = export_table(
             args.benchmark,
@@ -279,15 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{info.metric} ({info.mode}) at {info.fidelity_name} {info.fidelity} of {info.max_t}"
     )
     return 0
-
-
-def _underscored(arg: str) -> str:
-    """The documented spelling of a flag given with dashes (``--num-configs`` -> ``--num_configs``)."""
-    if not arg.startswith("--") or len(arg) <= 2:
-        return arg
-    name, equals, value = arg[2:].partition("=")
-    return "--" + name.replace("-", "_") + equals + value
-
 
 
 if __name__ == "__main__":

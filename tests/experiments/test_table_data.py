@@ -11,6 +11,7 @@ import pytest
 
 from blackbox_repository import BlackboxBase, BlackboxRepository, Objective
 from experiments import table_data
+from experiments.cli import underscored
 from searchspace import Categorical, Float, SearchSpace
 
 BENCHMARK = "sklearn-mlp-digits"
@@ -55,8 +56,8 @@ def test_another_fidelity_and_metric_with_the_dash_spelling(tmp_path, digits, ca
     expected = digits.objectives[frame["config_id"], frame["seed"], 4, digits.objective_index("valid_error")]
     np.testing.assert_array_equal(frame["valid_error"], expected)
     assert table_data.read_info(out).fidelity == 5
-    assert table_data._underscored("--num-configs") == "--num_configs"
-    assert table_data._underscored("--sample-seed=3") == "--sample_seed=3"
+    assert underscored(["--num-configs"]) == ["--num_configs"]  # what main applies to its arguments
+    assert underscored(["--sample-seed=3"]) == ["--sample_seed=3"]
 
 
 @pytest.mark.parametrize(
