@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from blackbox_repository import BlackboxBase, BlackboxRepository
 from blackbox_repository.storage import read_metadata as read_blackbox_metadata
 from experiments import store
@@ -206,7 +208,6 @@ def simulate_run(
         max_t=definition.max_t,
         decision_overhead=context.decision_overhead,
     )
-    best = result.best_so_far(definition.metric)
     metadata = {
         "tag": context.tag,
         "benchmark": context.benchmark,
@@ -228,13 +229,7 @@ def simulate_run(
         "metric": definition.metric,
         "mode": definition.mode,
         "fidelity_name": blackbox.fidelity_name,
-        "final_best": float(best[-1]) if len(best) else None,
-        "simulated_time_seconds": result.simulated_time,
-        "decision_cpu_seconds": result.decision_seconds,
-        "num_decisions": result.num_decisions,
-        "num_results": result.num_results,
-        "num_trials": result.num_trials,
-        "stop_reason": result.stop_reason,
+        **result_fields(result, definition.metric),
         **context.environment,
         **({"command_line": [*context.rerun_command, *_only(context, task)]} if context.rerun_command else {}),
         "started_at": started_at,
@@ -242,6 +237,21 @@ def simulate_run(
         "real_time_seconds": time.perf_counter() - started,
     }
     return result, metadata
+
+
+def result_fields(result: SimulationResult, metric: str) -> dict[str, Any]:
+    """The metadata fields of a run's outcome, the same for simulated and real runs (``experiments.tuner``)."""
+    best = result.best_so_far(metric)
+    finite = best[~np.isnan(best)]
+    return {
+        "final_best": float(finite[-1]) if len(finite) else None,
+        "simulated_time_seconds": result.simulated_time,
+        "decision_cpu_seconds": result.decision_seconds,
+        "num_decisions": result.num_decisions,
+        "num_results": result.num_results,
+        "num_trials": result.num_trials,
+        "stop_reason": result.stop_reason,
+    }
 
 
 def _only(context: RunContext, task: RunTask) -> list[str]:

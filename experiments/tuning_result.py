@@ -17,7 +17,7 @@ import pandas as pd
 
 from blackbox_repository import BlackboxBase, BlackboxError, Objective
 from blackbox_repository.tabulate import machine_info
-from experiments.run_task import library_versions
+from experiments.run_task import library_versions, result_fields
 from experiments.trial_metrics import ELAPSED, EPOCH_KEY, RUNTIME
 from searchspace import SearchSpace
 from simulator import SimulationResult
@@ -110,16 +110,10 @@ def load_average() -> list[float] | None:
 
 
 def result_summary(result: SimulationResult, metric: str) -> dict[str, Any]:
-    """The metadata fields every run records about its result (as ``experiments.run`` names them)."""
-    best = result.best_so_far(metric)
-    finite = best[~np.isnan(best)]
+    """The metadata fields every run records about its result (``run_task.result_fields``), and how many trials
+    ended in each status."""
+    statuses = result.trial_status
     return {
-        "final_best": float(finite[-1]) if len(finite) else None,
-        "simulated_time_seconds": result.simulated_time,
-        "decision_cpu_seconds": result.decision_seconds,
-        "num_decisions": result.num_decisions,
-        "num_results": result.num_results,
-        "num_trials": result.num_trials,
-        "stop_reason": result.stop_reason,
-        "trial_statuses": {status: result.trial_status.count(status) for status in sorted(set(result.trial_status))},
+        **result_fields(result, metric),
+        "trial_statuses": {status: statuses.count(status) for status in sorted(set(statuses))},
     }
