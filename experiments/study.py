@@ -36,9 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from blackbox_repository import BlackboxError, BlackboxRepository
+from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.backends import Outcome, close_backend, make_backend
+from experiments.benchmarks import BenchmarkDefinition
 from experiments.cli import Parser, UsageError, configure_logging, fail, underscored
 from experiments.destinations import LocalDestination, RemoteDestination, open_destination
 from experiments.errors import ExperimentError
@@ -183,12 +184,12 @@ def _contexts(
     substitutes: dict[str, tuple[list[str], str]] = {}
     shared = {**environment(), "command_line": None}
     for entry in spec.benchmarks:
-        for name, budget in _available(spec, entry, repository, substitutes):
+        for name, budget, loaded in _available(spec, entry, repository, substitutes):
             if name in contexts:
                 continue
-            definition, blackbox = load_benchmark(
-                name, repository, restrict_configurations=bool(budget.get("restrict_configurations"))
-            )
+            definition, blackbox = loaded
+            if budget.get("restrict_configurations"):  # loaded again, restricted to its tabulated configurations
+                definition, blackbox = load_benchmark(name, repository, restrict_configurations=True)
             stop = _stop(name, definition.max_wallclock_time, budget)
             context = RunContext(
                 benchmark=name,
@@ -221,11 +222,11 @@ def _contexts(
 
 def _available(
     spec: StudySpec, entry: BenchmarkEntry, repository: BlackboxRepository, substitutes: dict
-) -> list[tuple[str, dict[str, Any]]]:
-    """The benchmark of ``entry`` with its budget, or those of its fallbacks that can be had (each with the study's
-    defaults and its own keys) if it cannot."""
+) -> list[tuple[str, dict[str, Any], tuple[BenchmarkDefinition, BlackboxBase]]]:
+    """The benchmark of ``entry`` with its budget and as loaded, or those of its fallbacks that can be had (each with
+    the study's defaults and its own keys) if it cannot."""
     try:
-        load_benchmark(entry.name, repository)
+        loaded = load_benchmark(entry.name, repository)
     except (BlackboxError, ExperimentError, OSError) as error:
         reason = entry.note or _reason(error)
         if not entry.fallback:
@@ -233,22 +234,22 @@ def _available(
         available = []
         for fallback in entry.fallback:
             try:
-                load_benchmark(fallback.name, repository)
+                other_loaded = load_benchmark(fallback.name, repository)
             except (BlackboxError, ExperimentError, OSError) as other:
                 logger.warning("fallback %s of %s cannot be loaded either: %s", fallback.name, entry.name,
                                _reason(other))
                 continue
-            available.append((fallback.name, spec.budget(fallback)))
+            available.append((fallback.name, spec.budget(fallback), other_loaded))
         if not available:
             raise ExperimentError(
                 f"{spec.path}: benchmark {entry.name} cannot be loaded ({reason}) and none of its fallbacks "
                 f"({', '.join(f.name for f in entry.fallback)}) can; run with -v to see why"
             ) from None
         logger.warning("%s unavailable (%s); running %s instead", entry.name, reason,
-                       ", ".join(name for name, _ in available))
-        substitutes[entry.name] = ([name for name, _ in available], reason)
+                       ", ".join(name for name, _, _ in available))
+        substitutes[entry.name] = ([name for name, _, _ in available], reason)
         return available
-    return [(entry.name, spec.budget(entry))]
+    return [(entry.name, spec.budget(entry), loaded)]
 
 
 def _reason(error: BaseException) -> str:
