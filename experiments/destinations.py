@@ -39,16 +39,11 @@ def is_remote(results: str | Path) -> bool:
 class LocalDestination:
     """A local results directory (``experiments.store``)."""
 
-    remote = False
-
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     def run_path(self, tag: str, benchmark: str, method: str, seed: int) -> Path:
         return store.run_dir(self.root, tag, benchmark, method, seed)
-
-    def describe(self, path: Path | str) -> str:
-        return str(path)
 
     def lock(self, path: Path | str, *, block: bool) -> store.RunLock | None:
         return store.lock_run(path, block=block)
@@ -86,8 +81,6 @@ class _NoLock:
 class RemoteDestination:
     """A results directory behind an fsspec URL (``s3://bucket/prefix``); s3fs is imported lazily."""
 
-    remote = True
-
     def __init__(self, url: str, storage_options: Mapping[str, Any] | None = None) -> None:
         self.url = url.rstrip("/")
         self.storage_options = dict(storage_options or {})
@@ -116,9 +109,6 @@ class RemoteDestination:
     def run_path(self, tag: str, benchmark: str, method: str, seed: int) -> str:
         relative = store.run_dir("", tag, benchmark, method, seed).as_posix()
         return f"{self.url}/{relative}"
-
-    def describe(self, path: Path | str) -> str:
-        return str(path)
 
     def _key(self, path: Path | str) -> str:
         path = str(path)
