@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import numbers
 import time as real_time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from experiments import store
-from experiments.errors import ExperimentError
+from experiments.errors import ExperimentError, check_int
 from experiments.seeds import derive_seeds
 from experiments.trial_driver import Assignment, TrialDriver, Verdict
 from experiments.trial_metrics import EPOCH_KEY, clean_metrics, reserved_names
@@ -281,13 +280,6 @@ def make_scheduler(
     except (TypeError, ValueError) as error:
         raise ExperimentError(f"method {method!r} cannot be built: {' '.join(str(error).split())}") from None
     return scheduler, method, store.to_json(dataclasses.asdict(spec))
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` if it is an integer >= ``minimum``, else a one-line ``ExperimentError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ExperimentError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def check_train_seeds(seeds: Any) -> tuple[int, ...]:

@@ -38,7 +38,7 @@ from blackbox_repository import BlackboxBase, BlackboxError, BlackboxRepository
 from experiments import store, store_format, workers
 from experiments.benchmarks import BenchmarkDefinition
 from experiments.cli import Parser, UsageError, configure_logging, fail, underscored
-from experiments.errors import ExperimentError
+from experiments.errors import ExperimentError, check_int
 from experiments.run_task import (
     RunContext,
     RunTask,
@@ -240,10 +240,10 @@ def run_experiment(
 def _check_arguments(arguments: Mapping[str, Any]) -> None:
     """One-line errors, naming the command-line flag, for the numeric and name arguments of ``run_experiment``."""
     for name, minimum in (("num_seeds", 1), ("start_seed", 0), ("master_random_seed", 0), ("jobs", 1)):
-        _check_int(f"--{name}", arguments[name], minimum)
+        check_int(f"--{name}", arguments[name], minimum)
     for name in ("n_workers", "max_results", "max_trials"):
         if arguments[name] is not None:
-            _check_int(f"--{name}", arguments[name], 1)
+            check_int(f"--{name}", arguments[name], 1)
     if arguments["max_wallclock_time"] is not None:
         _check_float("--max_wallclock_time", arguments["max_wallclock_time"], positive=True)
     if arguments["target_metric_value"] is not None:
@@ -337,11 +337,6 @@ def _execute(
 
 
 # Argument checks ---------------------------------------------------------------------------------
-def _check_int(flag: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ExperimentError(f"{flag} must be an integer >= {minimum}, got {value!r}")
-
-
 def _check_float(flag: str, value: Any, positive: bool | None = None) -> None:
     """A finite number; ``positive``: True for > 0, False for >= 0, None for any sign."""
     ok = isinstance(value, int | float | np.number) and not isinstance(value, bool) and math.isfinite(value)

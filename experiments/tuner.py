@@ -62,9 +62,9 @@ from pathlib import Path
 from typing import Any
 
 from experiments import workers
-from experiments.ask_tell import AskTell, check_int
+from experiments.ask_tell import AskTell
 from experiments.checkpoints import TrialCheckpoints
-from experiments.errors import ExperimentError
+from experiments.errors import ExperimentError, check_int
 from experiments.real_workers import Event, Segment, WorkerPool, WorkerSetup
 from experiments.store_format import DEFAULT_RESULTS_DIR
 from experiments.trial_driver import Assignment
