@@ -19,6 +19,7 @@ from methods.base import (
 from methods.dehb import DEHB
 from methods.grid_search import GridSearch, GridSearcher
 from methods.median_stopping import MedianStoppingRule
+from methods.objectives import Objectives
 from methods.pasha import PASHA
 from methods.pbt import PBT
 from methods.random_search import FIFOScheduler, RandomSearch
@@ -53,6 +54,7 @@ __all__ = [
     "Hyperband",
     "MedianStoppingRule",
     "MethodSpec",
+    "Objectives",
     "PASHA",
     "PBT",
     "REA",

@@ -9,9 +9,10 @@ metric values.
 Subclasses implement the hooks ``_suggest`` and ``_on_report`` (and, if they keep state about trials,
 ``_on_complete``, ``_on_error``, ``_on_stop``); the public methods call them and keep the scheduler's
 ``searcher`` informed (``methods.searcher``): every trial that starts, continues or resumes is announced with
-``on_pending``, every report the scheduler receives is passed on with ``on_result`` (as a loss: smaller is
-better), and every trial that will not run again with ``on_end``. So any searcher plugs into any scheduler with
-no code of its own. A scheduler that gives up a paused trial for good (synchronous Hyperband's losers) says so
+``on_pending``, every report the scheduler receives is passed on with ``on_report`` (every metric; by default
+the searcher takes the primary objective as a loss, smaller is better), and every trial that will not run
+again with ``on_end``. So any searcher plugs into any scheduler with no code of its own. A scheduler that
+gives up a paused trial for good (synchronous Hyperband's losers) says so
 with ``_give_up``.
 
 Refusal: ``suggest(None)`` means that no new trial may start any more (e.g. ``max_trials`` is reached); the
@@ -26,10 +27,13 @@ from __future__ import annotations
 
 import abc
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+
+from methods.objectives import Objectives, check_mode
 from methods.searcher import Searcher
 from methods.trial_status import ALLOWED_TRANSITIONS, TrialStatus
 from searchspace import Config
@@ -39,6 +43,7 @@ __all__ = [
     "Action",
     "CONTINUE_NEXT_EPOCH",
     "Decision",
+    "Objectives",
     "PAUSE",
     "STOP",
     "Scheduler",
@@ -108,8 +113,9 @@ class Scheduler(abc.ABC):
 
     Args (by convention, keyword-only in subclasses):
         space: the search space.
-        metric: name of the metric to optimise (a key of the ``metrics`` passed to reports).
-        mode: "min" or "max".
+        metric: name of the metric to optimise (a key of the ``metrics`` passed to reports), or the names of
+            several objectives (``methods.objectives``): a single-objective method optimises the first.
+        mode: "min" or "max", or one per objective.
         max_t: the largest epoch a trial can reach; a trial completes there.
         seed: the one seed all randomness of the method flows from.
         searcher: proposes new configurations and observes every trial (most methods; None for a method
@@ -130,6 +136,7 @@ class Scheduler(abc.ABC):
     @searcher.setter
     def searcher(self, searcher: Searcher | None) -> None:
         if searcher is not None:
+            searcher.set_objectives(self.objectives)
             searcher.configure(max_t=self.max_t, rung_levels=tuple(getattr(self, "levels", ())))
         self._searcher = searcher
 
@@ -169,7 +176,7 @@ class Scheduler(abc.ABC):
             return self._on_report(trial_id, epoch, metrics)
         config = self._live[trial_id]
         self._epochs[trial_id] = epoch
-        searcher.on_result(trial_id, config, epoch, self._loss(metrics))
+        searcher.on_report(trial_id, config, epoch, metrics)
         decision = self._on_report(trial_id, epoch, metrics)
         if decision.action is Action.CONTINUE:
             report_at = decision.report_at
@@ -183,7 +190,7 @@ class Scheduler(abc.ABC):
         searcher = self._searcher
         if searcher is not None and searcher.observes:
             self._epochs[trial_id] = epoch
-            searcher.on_result(trial_id, self._live[trial_id], epoch, self._loss(metrics))
+            searcher.on_report(trial_id, self._live[trial_id], epoch, metrics)
             self._end(trial_id, TrialStatus.COMPLETED)
         self._on_complete(trial_id, epoch, metrics)
 
@@ -233,18 +240,32 @@ class Scheduler(abc.ABC):
         if self._live.pop(trial_id, None) is not None:
             self._searcher.on_end(trial_id, status)
 
-    def _loss(self, metrics: Mapping[str, float]) -> float:
-        value = metrics[self.metric]
-        return value if self.mode == "min" else -value
+    def losses(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """The objectives of a report as losses (smaller is better), in the order of ``metrics``."""
+        return self.objectives.losses(metrics)
 
     # Problem -------------------------------------------------------------------------------------
     def _set_problem(
-        self, space: Any, metric: str, mode: str, max_t: int, seed: int, *, min_max_t: int = 1
+        self,
+        space: Any,
+        metric: str | Sequence[str],
+        mode: str | Sequence[str],
+        max_t: int,
+        seed: int,
+        *,
+        min_max_t: int = 1,
     ) -> None:
-        """Store and check the arguments every method shares (``space``, ``metric``, ``mode``, ``max_t``, ``seed``)."""
+        """Store and check the arguments every method shares (``space``, ``metric``, ``mode``, ``max_t``, ``seed``).
+
+        ``metric`` may name several objectives (with one ``mode`` for all or one per objective): they are
+        ``self.objectives`` (``self.metrics``, ``self.modes``), and the first is ``self.metric``/``self.mode``, the one
+        a single-objective method optimises."""
         self.space = space
-        self.metric = metric
-        self.mode = check_mode(mode)
+        self.objectives = Objectives.of(metric, mode)
+        self.metrics = self.objectives.metrics
+        self.modes = self.objectives.modes
+        self.metric = self.metrics[0]
+        self.mode = self.modes[0]
         self.max_t = check_positive_int("max_t", max_t, minimum=min_max_t)
         self.seed = seed
         self._live: dict[int, Config] = {}  # observed trials that have not ended: their configurations
@@ -257,12 +278,6 @@ class Scheduler(abc.ABC):
     def state_summary(self) -> dict[str, Any]:
         """Small JSON-able summary of the method's state, stored with the results (optional)."""
         return {}
-
-
-def check_mode(mode: str) -> str:
-    if mode not in ("min", "max"):
-        raise ValueError(f"`mode` must be 'min' or 'max', but got {mode!r}")
-    return mode
 
 
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
