@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,15 @@ from blackbox_repository.converters.lcbench import DATASET_NAMES as LCBENCH_DATA
 from blackbox_repository.repository import NAME_FAMILIES, YAHPO_PREFIX, summarize_names
 from blackbox_repository.surrogate import SURROGATES, SurrogateBlackbox
 from experiments.errors import ExperimentError
+from experiments.problem_variants import (
+    CONSTRAINED_SUFFIX,
+    MO_SUFFIX,
+    Constraint,
+    resolve_constraint,
+    resolve_modes,
+    split_variant,
+    variant,
+)
 
 #: Simulated seconds per run on sklearn-mlp-digits. Per-epoch runtimes have a median of ~11 ms and a
 #: 30-epoch training takes ~0.34 s (median), so 4 workers do ~105 full trainings in 10 s: random
@@ -37,8 +46,10 @@ class BenchmarkDefinition:
 
     Args:
         blackbox: name of the blackbox in ``BlackboxRepository``.
-        metric: objective to optimise (None: the blackbox's default metric).
-        mode: "min" or "max" (None: the objective's mode; if given it must agree with it).
+        metric: objective to optimise (None: the blackbox's default metric); a list names several objectives
+            (the first is the primary one, which single-objective methods optimise and ``best_so_far`` tracks).
+        mode: "min" or "max" (None: the objective's mode; if given it must agree with it); a list: one per
+            objective (objectives without a declared mode, such as times, default to "min").
         max_t: last epoch of a trial (None: every epoch of the table).
         n_workers: simulated parallel workers.
         max_wallclock_time: simulated seconds per run (None: the user must give a stop criterion).
@@ -48,11 +59,17 @@ class BenchmarkDefinition:
         surrogate_kwargs: arguments of the surrogate, e.g. ``{"n_neighbors": 1}``.
         restrict_configurations: methods draw new configurations only from the tabulated ones (the
             alternative to a surrogate: results then depend on the data alone, not on a model).
+        more_objectives: the objectives after ``metric`` (multi-objective benchmarks; ``metric`` as a list
+            fills it).
+        modes: one mode per objective (filled in by ``resolve``).
+        constraint: the primary metric is optimised subject to ``constraint`` (``problem_variants.Constraint``).
+        reference_point: a fixed hypervolume reference point (one value per objective); None: the rule of the
+            plots (worst value + 10% of the range, pooled over every run of the benchmark).
     """
 
     blackbox: str
-    metric: str | None = None
-    mode: str | None = None
+    metric: str | Sequence[str] | None = None
+    mode: str | Sequence[str] | None = None
     max_t: int | None = None
     n_workers: int = DEFAULT_N_WORKERS
     max_wallclock_time: float | None = None
@@ -60,8 +77,19 @@ class BenchmarkDefinition:
     surrogate: str | None = None
     surrogate_kwargs: Mapping[str, Any] = field(default_factory=dict)
     restrict_configurations: bool = False
+    more_objectives: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    constraint: Constraint | None = None
+    reference_point: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
+        if self.metric is not None and not isinstance(self.metric, str):  # a list of objectives
+            names = tuple(self.metric)
+            object.__setattr__(self, "metric", names[0] if names else None)
+            object.__setattr__(self, "more_objectives", names[1:])
+        if self.mode is not None and not isinstance(self.mode, str):
+            object.__setattr__(self, "modes", tuple(self.mode))
+            object.__setattr__(self, "mode", self.modes[0] if self.modes else None)
         if self.surrogate is not None and self.surrogate not in SURROGATES:
             raise ExperimentError(f"unknown surrogate {self.surrogate!r}; choose one of {', '.join(SURROGATES)}")
         if self.surrogate is not None and self.restrict_configurations:
@@ -84,8 +112,24 @@ class BenchmarkDefinition:
             blackbox, self.surrogate, seed=0, cache_dir=repository.cache_dir, **dict(self.surrogate_kwargs)
         )
 
+    @property
+    def objectives(self) -> tuple[str, ...]:
+        """Every objective, the primary ``metric`` first (one for a single-objective benchmark)."""
+        return (self.metric, *self.more_objectives)
+
+    @property
+    def is_multi_objective(self) -> bool:
+        return bool(self.more_objectives)
+
+    def method_problem(self) -> dict[str, Any]:
+        """The ``metric`` and ``mode`` arguments of a method: names and modes for several objectives."""
+        if self.is_multi_objective:
+            return {"metric": list(self.objectives), "mode": list(self.modes)}
+        return {"metric": self.metric, "mode": self.mode}
+
     def resolve(self, blackbox: BlackboxBase) -> BenchmarkDefinition:
-        """A copy with metric, mode and max_t filled in from ``blackbox`` and checked against it."""
+        """A copy with metric, mode(s), max_t and the constraint threshold filled in from ``blackbox`` and
+        checked against it."""
         metric = self.metric or blackbox.metric
         if metric not in blackbox.objective_names:
             raise ExperimentError(
@@ -103,11 +147,32 @@ class BenchmarkDefinition:
         max_t = self.max_t if self.max_t is not None else blackbox.max_fidelity
         if not 1 <= max_t <= blackbox.max_fidelity:
             raise ExperimentError(f"max_t must be between 1 and {blackbox.max_fidelity}, got {max_t}")
-        return dataclasses.replace(self, metric=metric, mode=objective_mode, max_t=int(max_t))
+        objectives = (metric, *self.more_objectives)
+        given = self.modes or ((self.mode,) + (None,) * len(self.more_objectives) if self.mode else ())
+        modes = resolve_modes(dataclasses.replace(self, modes=given), blackbox, objectives)
+        if self.reference_point is not None and len(self.reference_point) != len(objectives):
+            raise ExperimentError(
+                f"benchmark {self.blackbox!r}: reference_point has {len(self.reference_point)} values for "
+                f"{len(objectives)} objectives"
+            )
+        constraint = self.constraint and resolve_constraint(self.constraint, blackbox, int(max_t))
+        return dataclasses.replace(
+            self, metric=metric, mode=objective_mode, max_t=int(max_t), modes=modes, constraint=constraint
+        )
 
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["surrogate_kwargs"] = dict(self.surrogate_kwargs)
+        # the fields of the modalities only where used, so single-objective definitions read as before
+        if self.is_multi_objective:
+            data["more_objectives"], data["modes"] = list(self.more_objectives), list(self.modes)
+        else:
+            del data["more_objectives"], data["modes"]
+        for name in ("constraint", "reference_point"):
+            if data[name] is None:
+                del data[name]
+        if self.reference_point is not None:
+            data["reference_point"] = list(self.reference_point)
         return data
 
 
@@ -168,6 +233,18 @@ for _dataset in LCBENCH_DATASETS:
         restrict_configurations=True,
     )
 
+#: the embedded benchmark's multi-objective variant: error (not loss) against training time
+BENCHMARKS["sklearn-mlp-digits-mo"] = dataclasses.replace(
+    BENCHMARKS["sklearn-mlp-digits"],
+    metric="valid_error",
+    more_objectives=("elapsed_time",),
+    description="scikit-learn MLP on digits (embedded), multi-objective: validation error and training time",
+)
+for _name in ["sklearn-mlp-digits", *(f"nas201-{dataset}" for dataset in NAS201_DATASETS)]:
+    BENCHMARKS[f"{_name}{CONSTRAINED_SUFFIX}"] = variant(BENCHMARKS[_name], _name, "constrained", None)
+    if f"{_name}{MO_SUFFIX}" not in BENCHMARKS:
+        BENCHMARKS[f"{_name}{MO_SUFFIX}"] = variant(BENCHMARKS[_name], _name, "mo", None)
+
 
 def available_benchmarks(repository: BlackboxRepository | None = None) -> list[str]:
     """Registered benchmark names plus every blackbox the repository can load."""
@@ -182,9 +259,21 @@ YAHPO_DEFAULTS: dict[str, tuple[int, float | None]] = {"lcbench": (4, 7200.0)}
 
 
 def get_benchmark(name: str, repository: BlackboxRepository | None = None) -> BenchmarkDefinition:
-    """The definition of ``name``; a blackbox without one gets defaults; unknown names list the valid ones."""
+    """The definition of ``name``; a blackbox without one gets defaults; unknown names list the valid ones.
+
+    ``<benchmark>-mo``, ``<benchmark>-mo-<objective>`` and ``<benchmark>-constrained`` are the multi-objective and
+    constrained variants of any benchmark (``experiments.problem_variants``)."""
     if name in BENCHMARKS:
         return BENCHMARKS[name]
+    parts = split_variant(name)
+    if parts is not None and parts[0]:
+        base_name, kind, objective = parts
+        try:
+            base = get_benchmark(base_name, repository)
+        except ExperimentError:
+            base = None
+        if base is not None:
+            return variant(base, base_name, kind, objective)
     if name.startswith(YAHPO_PREFIX):
         scenario = name[len(YAHPO_PREFIX) :].partition("-")[0]
         n_workers, budget = YAHPO_DEFAULTS.get(scenario, (DEFAULT_N_WORKERS, None))
@@ -200,7 +289,8 @@ def get_benchmark(name: str, repository: BlackboxRepository | None = None) -> Be
     hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
     raise ExperimentError(
         f"unknown benchmark {name!r}; {hint}available: {benchmark_summary(names)}, "
-        f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym, e.g. yahpo-lcbench-3945)"
+        f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym, e.g. yahpo-lcbench-3945), and the variants "
+        f"<benchmark>{MO_SUFFIX}, <benchmark>{MO_SUFFIX}-<objective>, <benchmark>{CONSTRAINED_SUFFIX}"
     )
 
 

@@ -128,9 +128,12 @@ class ExperimentSummary:
     def format(self) -> str:
         """The summary printed by the command line."""
         d = self.definition
+        problem = ", ".join(f"{name} ({mode})" for name, mode in zip(d.objectives, d.modes))
+        if d.constraint is not None:
+            problem += f" subject to {d.constraint.metric} <= {d.constraint.threshold:.6g}"
         lines = [
-            f"benchmark {self.benchmark}: metric {d.metric} ({d.mode}), tag {self.tag!r}, results in "
-            f"{self.results_dir / self.tag / self.benchmark}",
+            f"benchmark {self.benchmark}: {'objectives' if d.is_multi_objective else 'metric'} {problem}, "
+            f"tag {self.tag!r}, results in {self.results_dir / self.tag / self.benchmark}",
             f"{len(self.records)} runs: {self.num_run} run now, {self.num_skipped} skipped (already complete)",
         ]
         header = [

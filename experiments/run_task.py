@@ -29,7 +29,7 @@ from experiments.benchmarks import BenchmarkDefinition, get_benchmark
 from experiments.destinations import LocalDestination, RemoteDestination
 from experiments.errors import ExperimentError
 from experiments.seeds import RunSeeds
-from methods import Scheduler, resolve_method
+from methods import MethodSpec, Scheduler, resolve_method
 from simulator import SimulationResult, StopCriteria, simulate
 
 logger = logging.getLogger(__name__)
@@ -112,14 +112,19 @@ def build_method(
     start_at_random: bool = False,
     n_workers: int | None = None,
     options: Mapping[str, Any] | None = None,
+    repository: BlackboxRepository | None = None,
 ) -> Scheduler:
     """The method ``name`` (registered or ``NAME+searcher``) for a resolved benchmark definition;
     ``start_at_random``: no point (by default the midpoint of the space) is evaluated before the search proper;
     ``n_workers`` (default: the definition's) is passed to the parts of the method that take it; ``options``
-    go to the scheduler or searcher that takes them (e.g. ``{"classifier": "rf"}`` for BORE)."""
+    go to the scheduler or searcher that takes them (e.g. ``{"classifier": "rf"}`` for BORE).
+
+    The benchmark's modalities reach the methods that take them (``problem_options``): every objective of a
+    multi-objective benchmark (single-objective methods optimise the first), the constraint, the cost metric,
+    and the evaluations of the other tasks of its family (``experiments.transfer``, leave-one-task-out)."""
     n_workers = definition.n_workers if n_workers is None else n_workers
     spec = resolve_method(name)
-    options = dict(options or {})
+    options = {**problem_options(spec, blackbox, definition, options or {}, repository), **(options or {})}
     if start_at_random:
         options["points_to_evaluate"] = []
     if definition.restrict_configurations:
@@ -129,16 +134,56 @@ def build_method(
                 "--restrict_configurations or use a benchmark definition with a surrogate instead"
             )
         options["restrict_configurations"] = blackbox.tabulated_configs.to_dict("records")
-    return spec(
-        space=blackbox.space,
-        metric=definition.metric,
-        mode=definition.mode,
-        max_t=definition.max_t,
-        seed=seed,
-        n_workers=n_workers,
-        **options,
-    )
+    try:
+        return spec(
+            space=blackbox.space,
+            max_t=definition.max_t,
+            seed=seed,
+            n_workers=n_workers,
+            **definition.method_problem(),
+            **options,
+        )
+    except ValueError as error:
+        raise ExperimentError(f"method {name!r} on {definition.blackbox!r}: {error}") from None
 
+
+def problem_options(
+    spec: MethodSpec,
+    blackbox: BlackboxBase,
+    definition: BenchmarkDefinition,
+    given: Mapping[str, Any],
+    repository: BlackboxRepository | None,
+) -> dict[str, Any]:
+    """The options a method takes that the benchmark supplies: ``constraint_attr``/``constraint_threshold``
+    (a constrained benchmark), ``cost_attr`` (the blackbox's cumulative training time) and
+    ``transfer_evaluations`` (the other tasks of the benchmark's family)."""
+    options: dict[str, Any] = {}
+    constraint = definition.constraint
+    if constraint is not None and spec.takes("constraint_attr"):
+        options["constraint_attr"] = constraint.metric
+        if spec.takes("constraint_threshold"):
+            options["constraint_threshold"] = constraint.threshold
+    if spec.takes("cost_attr") and "cost_attr" not in spec.options and blackbox.elapsed_objective is not None:
+        options["cost_attr"] = blackbox.elapsed_objective
+    if spec.takes("transfer_evaluations") and "transfer_evaluations" not in given:
+        options["transfer_evaluations"] = transfer_data(definition, repository)[0]
+    return options
+
+
+def transfer_data(
+    definition: BenchmarkDefinition, repository: BlackboxRepository | None = None
+) -> tuple[list[Any], dict[str, Any]]:
+    """The other tasks' evaluations for ``definition`` and the protocol's metadata (built once per process)."""
+    from experiments.transfer import load_transfer_tasks  # only for transfer methods
+
+    repository = repository or BlackboxRepository()
+    key = (repository.cache_dir, json.dumps(store.to_json(definition.to_json()), sort_keys=True))
+    if key not in _TRANSFER:
+        _TRANSFER[key] = load_transfer_tasks(definition.blackbox, definition, repository)
+    return _TRANSFER[key]
+
+
+_TRANSFER: dict[tuple[Path, str], tuple[list[Any], dict[str, Any]]] = {}
 
 
 _BLACKBOXES: dict[tuple[Path, str, str], BlackboxBase] = {}
@@ -195,6 +240,7 @@ def simulate_run(
         start_at_random=context.start_at_random,
         n_workers=context.n_workers,
         options=choice.options,
+        repository=BlackboxRepository(context.cache_dir),
     )
     started_at = now()
     started = time.perf_counter()
@@ -228,6 +274,7 @@ def simulate_run(
         "searcher_state": scheduler.searcher.state_summary() if scheduler.searcher is not None else {},
         "metric": definition.metric,
         "mode": definition.mode,
+        **modality_fields(context, choice),
         "fidelity_name": blackbox.fidelity_name,
         **result_fields(result, definition.metric),
         **context.environment,
@@ -237,6 +284,20 @@ def simulate_run(
         "real_time_seconds": time.perf_counter() - started,
     }
     return result, metadata
+
+
+def modality_fields(context: RunContext, choice: MethodChoice) -> dict[str, Any]:
+    """The metadata of a run's problem: its objectives and modes (also for one objective), the constraint and
+    the benchmark's fixed hypervolume reference point (if any), and the transfer protocol (transfer methods)."""
+    definition = context.definition
+    fields: dict[str, Any] = {"objectives": list(definition.objectives), "modes": list(definition.modes)}
+    if definition.constraint is not None:
+        fields["constraint"] = {"metric": definition.constraint.metric, "threshold": definition.constraint.threshold}
+    if definition.reference_point is not None:
+        fields["reference_point"] = list(definition.reference_point)
+    if resolve_method(choice.name).takes("transfer_evaluations"):
+        fields["transfer"] = transfer_data(definition, BlackboxRepository(context.cache_dir))[1]
+    return fields
 
 
 def result_fields(result: SimulationResult, metric: str) -> dict[str, Any]:
@@ -293,6 +354,10 @@ def shared_settings(context: RunContext, method: str) -> dict[str, Any]:
             "benchmark_files": context.benchmark_files,
             "metric": definition.metric,
             "mode": definition.mode,
+            # recorded only for the modalities, so single-objective runs stored before them keep matching
+            **({"objectives": list(definition.objectives), "modes": list(definition.modes)}
+               if definition.is_multi_objective else {}),
+            **({"constraint": definition.constraint.to_json()} if definition.constraint is not None else {}),
             "max_t": definition.max_t,
             "surrogate": definition.surrogate,
             "surrogate_kwargs": dict(definition.surrogate_kwargs),

@@ -96,6 +96,12 @@ class MethodSpec:
             and SEARCHERS[self.searcher].supports_restrict_configurations
         )
 
+    def takes(self, option: str) -> bool:
+        """Whether the scheduler or the searcher of this method takes the keyword argument ``option``."""
+        return option in _keyword_parameters(SEARCHERS[self.searcher]) or option in _keyword_parameters(
+            SCHEDULERS[self.scheduler]
+        )
+
     def describe(self) -> str:
         options = ", ".join(f"{key}={value!r}" for key, value in self.options.items())
         return f"{self.scheduler} scheduler{f' ({options})' if options else ''} + {self.searcher} searcher"
