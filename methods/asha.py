@@ -169,7 +169,7 @@ class ASHA(Scheduler):
         rung_type = CostRung if rule == "cost_promotion" else Rung
         # One rung system = dict level -> Rung, for the levels from that system's first bracket on.
         self._systems = [
-            {level: rung_type(level, q, mode) for level, q in zip(self.levels[s:], self.quantiles[s:])}
+            {level: rung_type(level, q, self.mode) for level, q in zip(self.levels[s:], self.quantiles[s:])}
             for s in range(num_systems)
         ]
         self._first_milestone = [*self.levels, max_t]

@@ -126,6 +126,8 @@ class Scheduler(abc.ABC):
     pauses_trials: bool = False
     #: whether the method accepts ``restrict_configurations`` (propose only given configurations)
     supports_restrict_configurations: ClassVar[bool] = True
+    #: whether the method's decisions use every objective (MOASHA); otherwise they use the primary one only
+    multi_objective: ClassVar[bool] = False
     _searcher: Searcher | None = None
 
     @property

@@ -96,7 +96,7 @@ class DyHPO(Scheduler):
                 "DyHPO extrapolates to levels without data, which the independent model cannot: use model='joint'"
             )
         self.searcher = searcher
-        self._rungs = {level: Rung(level, q, mode) for level, q in zip(self.levels, self.quantiles)}
+        self._rungs = {level: Rung(level, q, self.mode) for level, q in zip(self.levels, self.quantiles)}
         self._paused_at: dict[int, int] = {}  # trial -> the rung level it is paused at
         self._coins = np.random.default_rng([seed, 3])
 

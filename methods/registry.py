@@ -96,6 +96,11 @@ class MethodSpec:
             and SEARCHERS[self.searcher].supports_restrict_configurations
         )
 
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the method optimises every objective of a multi-objective problem (else only the first)."""
+        return SCHEDULERS[self.scheduler].multi_objective or SEARCHERS[self.searcher].multi_objective
+
     def takes(self, option: str) -> bool:
         """Whether the scheduler or the searcher of this method takes the keyword argument ``option``."""
         return option in _keyword_parameters(SEARCHERS[self.searcher]) or option in _keyword_parameters(

@@ -51,6 +51,8 @@ class Searcher(abc.ABC):
     supports_restrict_configurations: ClassVar[bool] = False
     #: whether the searcher overrides a notification (set for every subclass; see the module docstring)
     observes: ClassVar[bool] = False
+    #: whether its proposals use every objective (NSGA2, MOREA); otherwise they use the primary one only
+    multi_objective: ClassVar[bool] = False
     #: whether the searcher fits a model to results (costlier decisions: ``registry.model_free_methods``)
     uses_model: ClassVar[bool] = False
     #: whether ``bracket_distribution`` adapts the brackets of an asynchronous Hyperband scheduler (Hyper-Tune)

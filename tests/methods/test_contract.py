@@ -196,6 +196,10 @@ class RecordingSearcher(Searcher):
         self.log.append(("pending", trial_id, epoch))
         self.inner.on_pending(trial_id, config, epoch)
 
+    def on_report(self, trial_id, config, epoch, metrics):
+        self.log.append(("result", trial_id, epoch, self.inner.objectives.loss(metrics)))
+        self.inner.on_report(trial_id, config, epoch, metrics)
+
     def on_result(self, trial_id, config, epoch, loss):
         self.log.append(("result", trial_id, epoch, loss))
         self.inner.on_result(trial_id, config, epoch, loss)
@@ -219,14 +223,54 @@ CHEAP_TREES = {
 }
 
 
-def build(name, blackbox, *, seed=0, mode="min", **options):
+def build(name, blackbox, *, seed=0, mode="min", metric=None, **options):
     spec = resolve_method(name)
     if issubclass(SEARCHERS[spec.searcher], GPSearcher):
         options = {**CHEAP_MODEL, **options}
-    options = {**CHEAP_TREES.get(spec.searcher, {}), **options}
-    return spec(
-        space=blackbox.space, metric=blackbox.metric, mode=mode, max_t=len(blackbox.fidelities), seed=seed, **options
-    )
+    options = {**CHEAP_TREES.get(spec.searcher, {}), **problem_options(spec, blackbox), **options}
+    metric = blackbox.metric if metric is None else metric
+    return spec(space=blackbox.space, metric=metric, mode=mode, max_t=len(blackbox.fidelities), seed=seed, **options)
+
+
+def problem_options(spec, blackbox):
+    """What a benchmark supplies to the methods that take it, as ``experiments.run_task.problem_options`` does: a
+    constraint (training time at most its median), the cost metric, and other tasks' evaluations (here the
+    benchmark's other seeds stand in for other tasks)."""
+    options = {}
+    if spec.takes("constraint_attr"):
+        options["constraint_attr"] = blackbox.elapsed_objective
+        if spec.takes("constraint_threshold"):
+            options["constraint_threshold"] = float(np.median(transfer_tasks(blackbox, "elapsed")[0].values[:, -1]))
+    if spec.takes("cost_attr") and "cost_attr" not in spec.options:
+        options["cost_attr"] = blackbox.elapsed_objective
+    if spec.takes("transfer_evaluations"):
+        options["transfer_evaluations"] = transfer_tasks(blackbox, "metric")
+    return options
+
+
+_TASKS: dict = {}
+
+
+def transfer_tasks(blackbox, which):
+    """Two 'other tasks' of ``blackbox``: its metric (or its elapsed time) on 60 configurations for seeds 1 and 2
+    (tabulated configurations if it has a table, else a sample of its space)."""
+    from methods.transfer import TransferTask
+
+    key = (id(blackbox), which)
+    if key not in _TASKS:
+        rng = np.random.default_rng(0)
+        table = blackbox.tabulated_configs
+        if table is not None:
+            configs = table.sample(60, random_state=0).to_dict("records")
+        else:
+            configs = blackbox.space.sample_many(rng, 60)
+        name = blackbox.metric if which == "metric" else blackbox.elapsed_objective
+        index = blackbox.objective_index(name)
+        mode = blackbox.objective(name).mode or "min"
+        seeds = (1 % len(blackbox.seeds), 2 % len(blackbox.seeds))
+        curves = {seed: np.array([blackbox.curve(c, seed)[:, index] for c in configs]) for seed in seeds}
+        _TASKS[key] = [TransferTask(f"seed {seed}", configs, curves[seed], mode) for seed in seeds]
+    return _TASKS[key]
 
 
 def run(scheduler, blackbox, *, seed=0, n_workers=4, stop=None, record=False):
@@ -413,6 +457,19 @@ def test_max_mode_mirrors_min_mode(method, digits):
     flipped = negated(digits)
     _, high, _ = run(build(method, flipped, seed=6, mode="max"), flipped, seed=6)
     assert [(call, answer) for call, _, answer in low.calls] == [(call, answer) for call, _, answer in high.calls]
+
+
+@pytest.mark.parametrize("method", list(REGISTRY))
+def test_two_objectives_reach_a_multi_objective_method_and_only_the_first_a_single_objective_one(method, digits):
+    """On two objectives a single-objective method decides as on its first alone; a multi-objective one differs."""
+    first = run(build(method, digits, seed=7), digits, seed=7)[1].calls
+    two = [digits.metric, digits.elapsed_objective]
+    both = run(build(method, digits, seed=7, metric=two, mode=["min", "min"]), digits, seed=7)[1].calls
+    assert both == run(build(method, digits, seed=7, metric=two, mode="min"), digits, seed=7)[1].calls
+    if resolve_method(method).multi_objective:
+        assert both != first
+    else:
+        assert both == first
 
 
 @pytest.mark.parametrize("alias", sorted(ALIASES))
