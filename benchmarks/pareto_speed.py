@@ -1,4 +1,5 @@
-"""Speed of non-dominated sorting and hypervolume (``methods.pareto``) at the sizes a multi-objective method meets.
+"""Speed of non-dominated sorting (``methods.pareto``) and hypervolume (``plotting.hypervolume``) at the sizes a
+multi-objective method meets.
 
 Random points (synthetic, for timing only): a cloud, where most points are dominated and fronts are many, and a
 curved front, where every point is on the first front. Printed: the median and best of ``--repeat`` timings (ms) of
@@ -17,7 +18,8 @@ import time
 
 import numpy as np
 
-from methods.pareto import crowding_distance, hypervolume, hypervolume_trace, nondominated_ranks
+from methods.pareto import crowding_distance, nondominated_ranks
+from plotting.hypervolume import hypervolume, hypervolume_trace
 
 
 def timed(function, repeat: int) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -39,8 +41,10 @@ def main() -> None:
     print(f"{args.points} points, median / best of {args.repeat} (ms)")
     for m in (2, 3):
         directions = np.abs(rng.normal(size=(args.points, m)))
-        shapes = {"cloud": rng.random((args.points, m)),
-                  "front": directions / np.linalg.norm(directions, axis=1, keepdims=True)}
+        shapes = {
+            "cloud": rng.random((args.points, m)),
+            "front": directions / np.linalg.norm(directions, axis=1, keepdims=True),
+        }
         for shape, points in shapes.items():
             reference = np.full(m, 1.1)
             ranks = nondominated_ranks(points)
@@ -50,15 +54,19 @@ def main() -> None:
             volume = timed(lambda points=points, reference=reference: hypervolume(points, reference), repeat)
             crowd = timed(lambda first=first: crowding_distance(first), args.repeat)
             total = sort[0] + volume[0]
-            print(f"  {m}-D {shape:5s} ({ranks.max() + 1:3d} fronts, {len(first):4d} on the first): "
-                  f"sort {sort[0]:.3f} / {sort[1]:.3f}, hypervolume {volume[0]:.3f} / {volume[1]:.3f}, "
-                  f"crowding {crowd[0]:.3f} / {crowd[1]:.3f}; sort + hypervolume {total:.3f}"
-                  + ("  (target <= 1 ms)" if m == 2 else ""))
+            print(
+                f"  {m}-D {shape:5s} ({ranks.max() + 1:3d} fronts, {len(first):4d} on the first): "
+                f"sort {sort[0]:.3f} / {sort[1]:.3f}, hypervolume {volume[0]:.3f} / {volume[1]:.3f}, "
+                f"crowding {crowd[0]:.3f} / {crowd[1]:.3f}; sort + hypervolume {total:.3f}"
+                + ("  (target <= 1 ms)" if m == 2 else "")
+            )
         run = rng.random((args.results, m))
         started = time.perf_counter()
         hypervolume_trace(run, np.full(m, 1.1))
-        print(f"  {m}-D hypervolume over time of a run of {args.results} results: "
-              f"{1000 * (time.perf_counter() - started):.1f} ms")
+        print(
+            f"  {m}-D hypervolume over time of a run of {args.results} results: "
+            f"{1000 * (time.perf_counter() - started):.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -284,13 +284,13 @@ def get_benchmark(name: str, repository: BlackboxRepository | None = None) -> Be
     known = repository.list()
     if name in known:
         return BenchmarkDefinition(blackbox=name, description=f"blackbox {name!r} with default settings")
-    names = sorted(set(BENCHMARKS) | set(known))
+    names = sorted(n for n in set(BENCHMARKS) | set(known) if split_variant(n) is None)  # variants: by grammar
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
     raise ExperimentError(
         f"unknown benchmark {name!r}; {hint}available: {benchmark_summary(names)}, "
-        f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym, e.g. yahpo-lcbench-3945), and the variants "
-        f"<benchmark>{MO_SUFFIX}, <benchmark>{MO_SUFFIX}-<objective>, <benchmark>{CONSTRAINED_SUFFIX}"
+        f"{YAHPO_PREFIX}<scenario>-<instance> (YAHPO Gym, e.g. yahpo-lcbench-3945); variants "
+        f"<benchmark>{MO_SUFFIX}[-<objective>], <benchmark>{CONSTRAINED_SUFFIX}"
     )
 
 

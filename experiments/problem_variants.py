@@ -18,15 +18,15 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from blackbox_repository import BlackboxBase
 from experiments.errors import ExperimentError
 
-if TYPE_CHECKING:
-    from experiments.benchmarks import BenchmarkDefinition
+#: ``experiments.benchmarks.BenchmarkDefinition`` (not imported: that module imports this one)
+BenchmarkDefinition = Any
 
 MO_SUFFIX = "-mo"
 CONSTRAINED_SUFFIX = "-constrained"

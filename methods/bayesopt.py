@@ -48,14 +48,20 @@ Linear algebra runs on one BLAS thread (``methods.gp.blas``): faster for these s
 same order on any machine; freed memory is kept for reuse (``methods.gp.memory``), which halves the cost of a
 fit. A configuration is proposed once (``allow_duplicates=False``). If a fit or
 factorisation fails beyond jitter, the suggestion falls back to random and says so in the log.
+
+Variants (single fidelity) subclass ``SecondMetricGPSearcher``: a second GP on another reported metric over the
+same inputs (``_second_posterior``), whose posterior multiplies EI by a weight (``acquisition_weight``), with
+their own incumbent (``_incumbent``): constrained BO (``methods.constrained_bo``) and cost-aware BO
+(``methods.cost_aware_bo``). Without them GPSearcher's decisions are those it made before they existed.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from scipy.linalg import LinAlgError
@@ -69,6 +75,7 @@ from methods.gp.blas import blas_single_thread
 from methods.gp.memory import retain_freed_memory
 from methods.gp.priors import ExpDecaySumPrior, GPPrior, IndependentLevelsPrior, Matern52Prior
 from methods.gp.regression import Posterior, fit_hyperparameters
+from methods.gp.second_target import SecondTargetModel, TargetPosterior
 from methods.local_search import local_search
 from methods.model_searcher import ModelSearcher
 from methods.trial_status import TrialStatus
@@ -90,6 +97,27 @@ class ModelData:
     trials: np.ndarray
     levels: np.ndarray  # index into the searcher's levels
     num_observations: int  # before subsampling
+    #: the posterior of a second target on the same rows, if the searcher models one (``_second_posterior``)
+    second: TargetPosterior | None = None
+
+
+@dataclass(frozen=True)
+class FitStep:
+    """The hyperparameter fit of this suggestion: the rows of ``ModelData`` it used, and whether it ran from every
+    start (else from the previous optimum)."""
+
+    rows: np.ndarray
+    full: bool
+
+
+class AcquisitionWeight(Protocol):
+    """A non-negative factor per row that EI is multiplied by (e.g. a probability of feasibility), given model
+    inputs: exactly, or as upper bounds with a function for the exact values of some rows (for
+    ``argmax_expected_improvement``)."""
+
+    def values(self, X: np.ndarray) -> np.ndarray: ...
+
+    def bounded(self, X: np.ndarray) -> tuple[np.ndarray, Callable[[np.ndarray], np.ndarray]]: ...
 
 
 class GPSearcher(ModelSearcher):
@@ -393,9 +421,11 @@ class GPSearcher(ModelSearcher):
                 or self.num_model_suggestions % self.opt_skip_period == 0
             )
         )
+        fit = None
         if refit:
             full = not self.opt_warmstart or self._params is None or data.num_observations >= 2 * self._full_fit_size
             rows = self._subsample(data.levels, data.y, self.max_size_data_for_fit)
+            fit = FitStep(rows, full)
             with blas_single_thread():
                 self._params = fit_hyperparameters(
                     self.prior,
@@ -410,11 +440,21 @@ class GPSearcher(ModelSearcher):
                 self._full_fit_size = data.num_observations
             self._num_fits += 1
         posterior = Posterior.fit(self.prior, self._params, data.X, data.y)
+        data.second = self._second_posterior(data, fit)
         pending = [(t, e) for t, e in self._pending.items() if e in self._level_index]
         if pending and not self.no_fantasizing:
             Xp = np.vstack([self._model_input(self._inputs[t][None, :], e) for t, e in pending])
             posterior = posterior.with_fantasies(Xp, self._rng, self.num_fantasy_samples)
         return posterior, data
+
+    def _second_posterior(self, data: ModelData, fit: FitStep | None) -> TargetPosterior | None:
+        """A GP on a second target over the rows of ``data`` (``fit``: the hyperparameter fit of the main model,
+        None if it was not refitted): None here; searchers that model a constraint or a cost return one."""
+        return None
+
+    def acquisition_weight(self, data: ModelData) -> AcquisitionWeight | None:
+        """What EI is multiplied by (None: nothing, plain EI)."""
+        return None
 
     def acquisition_level(self, data: ModelData) -> int:
         """The level EI is taken at: the largest with >= (encoded dimension) results, else the lowest."""
@@ -433,24 +473,44 @@ class GPSearcher(ModelSearcher):
             trials = np.concatenate([trials, np.array(list(self._pending), dtype=int)])
         return np.vstack([self._inputs[int(t)] for t in dict.fromkeys(trials.tolist())])
 
-    def _incumbent(self, posterior: Posterior, data: ModelData, level: int) -> np.ndarray:
-        """Per fantasy sample: the smallest posterior mean at ``level`` over ``incumbent_configurations``."""
+    def _incumbent(self, posterior: Posterior, data: ModelData, level: int) -> np.ndarray | None:
+        """Per fantasy sample: the smallest posterior mean at ``level`` over ``incumbent_configurations``. (A
+        subclass may return None: no incumbent yet, the acquisition is then the weight alone.)"""
         means, _ = posterior.predict(self._model_input(self.incumbent_configurations(data, level), level))
         return means.min(axis=0)
 
     def scorer(self, posterior: Posterior, data: ModelData):
-        """A function: encoded configurations -> (EI, posterior means averaged over fantasies, variances)."""
+        """A function: encoded configurations -> (acquisition, posterior means averaged over fantasies,
+        variances). The acquisition is EI times ``acquisition_weight`` if any (the weight alone while there is no
+        incumbent). None: nothing to score by (no incumbent and no weight), the suggestion is random."""
         level = self.acquisition_level(data)
         best = self._incumbent(posterior, data, level)
+        weight = self.acquisition_weight(data)
+        if best is None and weight is None:
+            return None
 
         def score(inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            means, variances = posterior.predict(self._model_input(inputs, level))
-            return expected_improvement(means, variances, best), means.mean(axis=1), variances
+            X = self._model_input(inputs, level)
+            means, variances = posterior.predict(X)
+            if best is None:
+                values = weight.values(X)
+            else:
+                values = expected_improvement(means, variances, best)
+                if weight is not None:
+                    values = values * weight.values(X)
+            return values, means.mean(axis=1), variances
 
         def argmax(inputs: np.ndarray) -> int:
             X = self._model_input(inputs, level)
+            if best is None:
+                return int(np.argmax(weight.values(X)))
             means, variance_bounds, variances_of = posterior.predict_given(X, posterior.cross_covariance(X))
-            return argmax_expected_improvement(means, variance_bounds, best, variances_of)
+            if weight is None:
+                return argmax_expected_improvement(means, variance_bounds, best, variances_of)
+            weight_bounds, weights_of = weight.bounded(X)
+            return argmax_expected_improvement(
+                means, variance_bounds, best, variances_of, weight_bounds=weight_bounds, weights_of=weights_of
+            )
 
         score.argmax = argmax  # type: ignore[attr-defined]  # the exact argmax of EI, cheaper over many rows
         return score
@@ -459,6 +519,8 @@ class GPSearcher(ModelSearcher):
         posterior, data = self._posterior()
         self.num_model_suggestions += 1
         score = self.scorer(posterior, data)
+        if score is None:
+            return None
         configs, inputs = self.candidate_pool(self.num_init_candidates)
         if not configs:
             return None
@@ -482,3 +544,82 @@ class GPSearcher(ModelSearcher):
             exclude=() if self.allow_duplicates else self._random.seen,
         )
         return dict(best)
+
+
+class SecondMetricGPSearcher(GPSearcher):
+    """Base of the GP searchers that model a second reported metric as well (a constraint: ``methods.constrained_bo``;
+    a cost: ``methods.cost_aware_bo``): a second GP on the same inputs (``methods.gp.second_target``), refitted
+    with the main one, whose posterior ``acquisition_weight`` turns into a factor of EI.
+
+    ``second_metric`` names the metric (required); ``second_target`` maps its reported value to the GP's target
+    (NaN: leave the row out). Single fidelity: a scheduler with rung levels is refused. The start of the local
+    search is the candidate of largest acquisition (``initial_scoring="acq_func"``; ours: a Thompson draw of the
+    objective alone would ignore the second metric)."""
+
+    #: the option that names the metric, and what the metric is, for messages
+    metric_option = "second_metric"
+    metric_role = "the name of a reported metric"
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        second_metric: str | None = None,
+        initial_scoring: Literal["thompson_indep", "acq_func"] = "acq_func",
+        **options: Any,
+    ) -> None:
+        if not isinstance(second_metric, str) or not second_metric:
+            raise ValueError(
+                f"{type(self).__name__} needs `{self.metric_option}`: {self.metric_role}; got {second_metric!r}"
+            )
+        super().__init__(space, initial_scoring=initial_scoring, **options)
+        self.second_metric = second_metric
+        self._second_values: dict[int, dict[int, float]] = {}  # trial -> level -> target
+        self._second_model = SecondTargetModel(self.prior)
+
+    def second_target(self, value: float) -> float:
+        """The GP's target for a reported value of the metric (NaN: none)."""
+        return value
+
+    def configure(self, *, max_t: int, rung_levels: Sequence[int]) -> None:
+        below = [level for level in rung_levels if level < max_t]
+        if below:
+            raise ValueError(
+                f"{type(self).__name__} needs a single-fidelity scheduler such as FIFO (it models "
+                f"`{self.metric_option}` of complete trials), but this one has rung levels {below}"
+            )
+        super().configure(max_t=max_t, rung_levels=rung_levels)
+        self._second_model = SecondTargetModel(self.prior)
+
+    def on_report(self, trial_id: int, config: Config, epoch: int, metrics: Mapping[str, float]) -> None:
+        if self.second_metric not in metrics:
+            raise ValueError(
+                f"trial {trial_id} reported no metric {self.second_metric!r}: `{self.metric_option}` must name one of "
+                f"{sorted(metrics)}"
+            )
+        if epoch in self._level_set:
+            value = self.second_target(float(metrics[self.second_metric]))
+            if math.isfinite(value):
+                self._second_values.setdefault(trial_id, {})[epoch] = value
+        super().on_report(trial_id, config, epoch, metrics)
+
+    def _second_posterior(self, data: ModelData, fit: FitStep | None) -> TargetPosterior | None:
+        values = np.array(
+            [
+                self._second_values.get(trial, {}).get(self.levels[level], np.nan)
+                for trial, level in zip(data.trials.tolist(), data.levels.tolist())
+            ]
+        )
+        with blas_single_thread():
+            return self._second_model.posterior(
+                data.X,
+                values,
+                self._rng,
+                fit_rows=None if fit is None else fit.rows,
+                full=fit is not None and fit.full,
+                starts=self.opt_nstarts,
+                maxiter=self.opt_maxiter,
+            )
+
+    def state_summary(self) -> dict[str, Any]:
+        return {**super().state_summary(), "second_model_fits": self._second_model.num_fits}

@@ -22,24 +22,38 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from methods.asha import ASHA, Hyperband
 from methods.base import Scheduler
 from methods.bayesopt import GPSearcher
 from methods.bore import BORESearcher
+from methods.bounding_box import BoundingBox, set_method_factory
+from methods.constrained_bo import ConstrainedGPSearcher
+from methods.cost_aware_bo import CostAwareGPSearcher
 from methods.cqr import CQRSearcher
 from methods.dehb import DEHB
 from methods.dyhpo import DyHPO
 from methods.grid_search import GridSearcher
 from methods.hypertune import HyperTuneSearcher
 from methods.kde import KDESearcher
+from methods.linear_scalarization import LinearScalarization, set_registry
 from methods.median_stopping import MedianStoppingRule
+from methods.mo_bayesopt import MultiObjectiveGPSearcher
+from methods.moasha import MOASHA
+from methods.morea import MultiObjectiveRegularizedEvolution
+from methods.nsga2 import NSGA2Searcher
 from methods.pasha import PASHA
 from methods.pbt import PBT
+from methods.quantile_surrogate import QuantileBasedSurrogateSearcher
 from methods.random_search import FIFOScheduler
 from methods.rea import RegularizedEvolution
+from methods.rush import RUSH
 from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
+from methods.transfer import TransferTask
+from methods.zero_shot import ZeroShotSearcher
 from searchspace import Categorical, Float, SearchSpace
 
 SCHEDULERS: dict[str, type[Scheduler]] = {
@@ -53,6 +67,10 @@ SCHEDULERS: dict[str, type[Scheduler]] = {
     "DEHB": DEHB,
     "PBT": PBT,
     "DyHPO": DyHPO,
+    "MOASHA": MOASHA,
+    "LinearScalarization": LinearScalarization,
+    "BoundingBox": BoundingBox,
+    "RUSH": RUSH,
 }
 
 SEARCHERS: dict[str, type[Searcher]] = {
@@ -64,6 +82,13 @@ SEARCHERS: dict[str, type[Searcher]] = {
     "kde": KDESearcher,
     "bore": BORESearcher,
     "cqr": CQRSearcher,
+    "morea": MultiObjectiveRegularizedEvolution,
+    "nsga2": NSGA2Searcher,
+    "mo_gp": MultiObjectiveGPSearcher,
+    "zero_shot": ZeroShotSearcher,
+    "cts": QuantileBasedSurrogateSearcher,
+    "gp_constrained": ConstrainedGPSearcher,
+    "gp_cost": CostAwareGPSearcher,
 }
 
 COMPOSE = "+"
@@ -201,6 +226,18 @@ _METHODS: dict[str, MethodSpec] = {
     "ASHA-BORE": MethodSpec("ASHA", "bore", {"rule": "stopping"}),
     "CQR": MethodSpec("FIFO", "cqr"),
     "ASHA-CQR": MethodSpec("ASHA", "cqr", {"rule": "stopping"}),
+    "MOASHA": MethodSpec("MOASHA"),
+    "MOREA": MethodSpec("FIFO", "morea"),
+    "NSGA2": MethodSpec("FIFO", "nsga2"),
+    "MORandomScalarizationBayesOpt": MethodSpec("FIFO", "mo_gp"),
+    "LinearScalarization": MethodSpec("LinearScalarization"),
+    "ZeroShotTransfer": MethodSpec("FIFO", "zero_shot"),
+    "BoundingBox": MethodSpec("BoundingBox"),
+    "QuantileBasedSurrogateSearcher": MethodSpec("FIFO", "cts"),
+    "ASHA-CTS": MethodSpec("ASHA", "cts", {"rule": "stopping"}),
+    "RUSH": MethodSpec("RUSH", options={"rule": "stopping"}),
+    "ConstrainedBayesianOptimization": MethodSpec("FIFO", "gp_constrained"),
+    "CostAwareBayesianOptimization": MethodSpec("FIFO", "gp_cost"),
 }
 
 _LISTED_FIRST = ("RandomSearch", "ASHA", "ASHA-PROM", "MOBSTER-JOINT")
@@ -261,6 +298,10 @@ def make_method(name: str, **kwargs: Any) -> Scheduler:
     return resolve_method(name)(**kwargs)
 
 
+set_method_factory(make_method)  # BoundingBox builds its base method by name
+set_registry(resolve_method, SCHEDULERS)  # LinearScalarization builds its base method by name
+
+
 def composed_methods() -> list[str]:
     """Every scheduler × searcher pair that composes, as ``"SCHEDULER+searcher"`` names (see ``refused_pairs``)."""
     refused = refused_pairs()
@@ -273,6 +314,12 @@ def composed_methods() -> list[str]:
 
 
 _PROBE_SPACE = SearchSpace({"x": Float(0.0, 1.0), "c": Categorical(("a", "b"))})
+#: what a benchmark would supply to the methods that take it (a constraint, a cost, other tasks' evaluations)
+_PROBE_OPTIONS: dict[str, Any] = {
+    "constraint_attr": "constraint",
+    "cost_attr": "cost",
+    "transfer_evaluations": [TransferTask("probe", [{"x": 0.5, "c": "a"}, {"x": 0.1, "c": "b"}], np.ones((2, 9)))],
+}
 
 
 @cache
@@ -283,8 +330,10 @@ def refused_pairs() -> dict[tuple[str, str], str]:
     refused = {}
     for scheduler in SCHEDULERS:
         for searcher in SEARCHERS:
+            spec = resolve_method(f"{scheduler}{COMPOSE}{searcher}")
+            options = {name: value for name, value in _PROBE_OPTIONS.items() if spec.takes(name)}
             try:
-                resolve_method(f"{scheduler}{COMPOSE}{searcher}")(_PROBE_SPACE, metric="loss", max_t=9)
+                spec(_PROBE_SPACE, metric="loss", max_t=9, **options)
             except ValueError as error:
                 refused[(scheduler, searcher)] = str(error)
     return refused

@@ -8,13 +8,20 @@ under a leave-one-task-out protocol (the target task is never among them).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from methods.objectives import check_mode
-from searchspace import Config
+from searchspace import Config, SearchSpace, SearchSpaceError
+
+logger = logging.getLogger(__name__)
+
+#: regressors of the transfer methods' surrogates: "auto" is xgboost if installed, else scikit-learn's
+REGRESSORS = ("auto", "xgboost", "sklearn")
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,3 +86,44 @@ def check_transfer_evaluations(method: str, evaluations: Sequence[TransferTask] 
         if not isinstance(task, TransferTask):
             raise ValueError(f"{method}: transfer_evaluations must be TransferTask objects, got {type(task).__name__}")
     return tasks
+
+
+def check_task_configs(method: str, space: SearchSpace, task: TransferTask, configs: Sequence[Config]) -> None:
+    """A one-line ``ValueError`` unless every one of ``configs`` (of ``task``) lies in ``space``."""
+    for config in configs:
+        try:
+            space.validate(config)
+        except SearchSpaceError as error:
+            raise ValueError(
+                f"{method}: a configuration of transfer task {task.name!r} is not in the search space ({error}); "
+                "transfer tasks must share the target's search space"
+            ) from None
+
+
+def config_key(names: Sequence[str], config: Mapping[str, Any]) -> tuple:
+    """The values of ``config`` in the order of ``names`` (a hashable identity of the configuration)."""
+    return tuple(config[name] for name in names)
+
+
+def make_regressor(kind: str, seed: int, options: Mapping[str, Any] | None = None) -> tuple[Any, str]:
+    """A seeded scikit-learn style regressor and its name: "xgboost" (``XGBRegressor`` with its defaults, Syne Tune's
+    choice, on one thread) or "sklearn" (``HistGradientBoostingRegressor``, its defaults); "auto" is xgboost if it
+    is installed, else scikit-learn's (the optional extra is missing: logged)."""
+    if kind not in REGRESSORS:
+        raise ValueError(f"`regressor` is {kind!r}, but must be one of {REGRESSORS}")
+    options = dict(options or {})
+    if kind in ("auto", "xgboost"):
+        try:
+            import xgboost
+        except ImportError:
+            if kind == "xgboost":
+                raise ValueError(
+                    "regressor='xgboost' needs xgboost: pip install 'hpo-workbench[xgboost]', or pass "
+                    "regressor='sklearn'"
+                ) from None
+            logger.info("xgboost is not installed: transfer surrogates use HistGradientBoostingRegressor")
+        else:
+            return xgboost.XGBRegressor(**{"n_jobs": 1, "random_state": seed, "verbosity": 0, **options}), "xgboost"
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    return HistGradientBoostingRegressor(**{"random_state": seed, **options}), "sklearn"

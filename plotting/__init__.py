@@ -8,7 +8,10 @@
   (scores per task, or a runs × tasks matrix) with stratified-bootstrap intervals, probability of improvement,
   paired-seed tests, average ranks, normalized regret (re-exported here); ``resample`` draws the resamples of
   every bootstrap;
-- ``figures``, ``colors``, ``tables``: paper figures (one colour per method everywhere) and tables;
+- ``indicators``, ``hypervolume``: what a run's curve is (the best-so-far by default; or hypervolume over time
+  with a reference point per benchmark, or the best feasible value of constrained runs), the exact hypervolume;
+- ``figures``, ``colors``, ``tables``: paper figures (one colour per method everywhere) and tables; ``fronts``
+  (Pareto-front figures) and ``feasibility`` (fractions of infeasible trials);
 - ``spec``, ``steps`` and ``figure``: ``python -m plotting.figure SPEC.toml`` regenerates a figure set from a
   spec (``steps``: one aggregation and drawing step per figure or table).
 

@@ -80,6 +80,24 @@ KNOWN_METHODS = (
     "HYPERTUNE1-INDEP",
     "SYNCSH",
     "BO",
+    # the multi-objective, constrained, cost-aware and transfer methods, and the labels of their studies
+    # (studies/multi-objective.toml, constrained.toml, transfer.toml), ordered so that each of their figures
+    # has distinct colours
+    "MOASHA",
+    "MOREA",
+    "NSGA2",
+    "MORandomScalarizationBayesOpt",
+    "LinearScalarization",
+    "ConstrainedBayesianOptimization",
+    "CostAwareBayesianOptimization",
+    "LSBO",
+    "ZeroShotTransfer",
+    "BoundingBox",
+    "QuantileBasedSurrogateSearcher",
+    "MOBO",
+    "RUSH",
+    "ASHA-CTS",
+    "CBO",
 )
 
 
@@ -116,23 +134,28 @@ def method_styles(names: Iterable[str]) -> dict[str, MethodStyle]:
     """
     known = _KNOWN_SLOTS
     ordered = method_order(names)
+    styles = len(OKABE_ITO) * len(LINESTYLES)  # distinct (colour, line style) pairs; slot s looks like s + styles
     slots: dict[str, int] = {}
-    used: set[int] = set()
+    used: set[int] = set()  # slots modulo ``styles``: the looks already taken in this figure
+
+    def taken(slot: int) -> bool:
+        return slot % styles in used and len(used) < styles  # beyond ``styles`` methods looks must repeat
+
     for name in ordered:  # known methods first (method_order puts them first); later tags: next line style
         base = name.rpartition("/")[2]
         if base in known:
             slot = known[base]
-            while slot in used:
+            while taken(slot):
                 slot += len(OKABE_ITO)
             slots[name] = slot
-            used.add(slot)
+            used.add(slot % styles)
     free = len(known)
     for name in ordered:
         if name not in slots:
-            while free in used:
+            while taken(free):
                 free += 1
             slots[name] = free
-            used.add(free)
+            used.add(free % styles)
     return {name: style_for_slot(slots[name]) for name in ordered}
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from plotting.errors import LoadError
+from plotting.indicators import IndicatorData
 from plotting.normalize import normalize_frame
 from plotting.report import LoadReport
 
@@ -19,7 +20,8 @@ _TIDY = ("benchmark", "method", "seed", "time", "value")
 
 @dataclass(frozen=True)
 class Steps:
-    """The best-so-far step function of one run: the value changes to ``values[i]`` at ``times[i]``."""
+    """The step function of one run (its best-so-far, or another indicator): the value changes to ``values[i]`` at
+    ``times[i]``."""
 
     times: np.ndarray
     values: np.ndarray
@@ -42,6 +44,8 @@ class Curves:
     of that benchmark, so rows of different methods are aligned by seed; NaN rows are missing seeds) and one
     column per point of ``grids[benchmark]``. ``runs`` has one row per loaded run (the listing columns of
     ``experiments.store_format.LISTING_COLUMNS`` plus ``label``, ``first_time`` and ``num_improvements``).
+    ``indicator`` says what the values are (``plotting.indicators``: the best-so-far by default) and holds what the
+    indicator kept (reference points, per-run fronts and infeasible fractions).
     """
 
     benchmarks: list[str]
@@ -56,6 +60,7 @@ class Curves:
     runs: pd.DataFrame
     report: LoadReport
     spacing: str = "log"
+    indicator: IndicatorData = field(default_factory=IndicatorData)
 
     def methods_on(self, benchmark: str) -> list[str]:
         """Methods with at least one run on ``benchmark`` (in ``methods`` order)."""

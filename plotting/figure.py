@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from plotting.errors import OutputError
+from plotting.indicators import IndicatorOptions
 from plotting.load import Curves, LoadError, LoadReport, load, run_command
 from plotting.spec import Spec, SpecError, load_spec
 
@@ -61,6 +62,7 @@ def load_curves(spec: Spec, *, progress: bool | None = None) -> Curves:
             storage_options=r.storage_options,
             progress=progress,
             log=False,
+            indicator=indicator_options(spec),
         )
     except LoadError as error:
         raise SpecError(f"{spec.path}: {error}") from None
@@ -87,6 +89,18 @@ def load_curves(spec: Spec, *, progress: bool | None = None) -> Curves:
         )
     report.log()
     return curves
+
+
+def indicator_options(spec: Spec) -> IndicatorOptions:
+    """What ``load`` computes per run for the spec: its indicator, and fronts or infeasible fractions if a figure or
+    table needs them."""
+    return IndicatorOptions(
+        name=spec.aggregation.indicator,
+        one_result_per_trial=spec.hypervolume.one_result_per_trial,
+        reference_points=dict(spec.hypervolume.reference_points),
+        fronts=spec.figures.pareto is not None,
+        feasibility=spec.figures.infeasible is not None or spec.tables.infeasible,
+    )
 
 
 def prepare_output_dir(out: Path) -> None:

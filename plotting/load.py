@@ -11,7 +11,11 @@
   its first result. After a run ends its best is carried forward to the budget (a best-so-far cannot change
   once the run has stopped); runs that ended before the budget are listed in the report with their
   ``stop_reason``;
-- the optimisation mode (min/max) and the metric come from each run's ``metadata.json``.
+- the optimisation mode (min/max) and the metric come from each run's ``metadata.json``;
+- ``indicator`` (``plotting.indicators``) replaces the best-so-far by another step function per run: the
+  hypervolume of the run's results so far (mode max; objectives from the metadata, one reference point per
+  benchmark, ``Curves.indicator.references``) or the best feasible value of a constrained run; it can also keep
+  each run's non-dominated set (``Curves.indicator.fronts``) and fraction of infeasible trials.
 
 Nothing is dropped silently: ``Curves.report`` (a ``LoadReport``) lists missing seeds (a seed that another
 method of the benchmark has, or one below ``num_seeds``), partial runs (a run directory without a complete
@@ -41,6 +45,7 @@ from plotting.colors import method_order
 from plotting.commands import gap_commands, nothing_found_message, run_command
 from plotting.curves import SPACINGS, Curves, Steps, time_grid
 from plotting.errors import LoadError
+from plotting.indicators import IndicatorData, IndicatorOptions, apply_indicator, indicator_metric
 from plotting.report import EarlyEnd, LoadReport, PartialRun
 from plotting.sources import S3_INSTALL_HINT, LoadedRun, LocalSource, RemoteSource, RunCandidate, open_source, read_all
 
@@ -51,6 +56,7 @@ __all__ = [
     "SPACINGS",
     "Curves",
     "EarlyEnd",
+    "IndicatorOptions",
     "LoadError",
     "LoadReport",
     "PartialRun",
@@ -84,6 +90,7 @@ def load(
     threads: int | None = None,
     progress: bool | None = None,
     log: bool = True,
+    indicator: IndicatorOptions | None = None,
 ) -> Curves:
     """Load complete runs of ``tags`` (None: every tag) from ``results_dirs`` into ``Curves``.
 
@@ -100,6 +107,8 @@ def load(
         threads: reader threads (default: 2 for local directories, 16 for remote ones).
         progress: show a progress bar (None: only on a terminal).
         log: log the report (``LoadReport.log``) before returning.
+        indicator: the step function of each run (None: the best-so-far, read from ``best_so_far``), see
+            ``plotting.indicators``.
 
     Raises ``LoadError`` (one line) if nothing can be loaded, a run is found twice or modes disagree.
     """
@@ -113,10 +122,11 @@ def load(
     tag_list = [tags] if isinstance(tags, str) else (None if tags is None else list(tags))
     found = _find_runs([open_source(d, storage_options) for d in dirs], tag_list, benchmarks, methods, label)
     report = LoadReport(sources=found.described)
-    complete = _complete_runs(read_all(found.candidates, threads, progress), label, report)
+    complete = _complete_runs(read_all(found.candidates, threads, progress, indicator), label, report)
     if not complete:
         raise LoadError(nothing_found_message(found.described, found.absent, benchmarks, methods, num_seeds, report))
     runs = _index_runs(complete, label)
+    indicator_data = _apply_indicator(runs, indicator)
     found_benchmarks = sorted({key[0] for key in runs.by_key})
     bench_order = [b for b in benchmarks if b in found_benchmarks] if benchmarks is not None else found_benchmarks
     method_list = _method_list(methods, {key[1] for key in runs.by_key}, label)
@@ -142,6 +152,7 @@ def load(
         runs=_runs_frame(steps.rows, bench_order),
         report=report,
         spacing=spacing,
+        indicator=indicator_data,
     )
     if log:
         report.log()
@@ -233,6 +244,25 @@ def _index_runs(complete: Iterable[LoadedRun], label: str) -> _Indexed:
                 f"{modes[c.benchmark]} vs {metric} {mode} in {c.path}); load one tag at a time"
             )
     return index
+
+
+def _apply_indicator(runs: _Indexed, indicator: IndicatorOptions | None) -> IndicatorData:
+    """The indicator's step function of every run (unless it is the best-so-far) and what it keeps; the metric
+    and mode of each benchmark become the indicator's."""
+    if indicator is None or not indicator.reads_columns:
+        return IndicatorData()
+    inputs = {key: (item.metadata or {}, item.candidate.path, item.columns) for key, item in runs.by_key.items()}
+    steps, data = apply_indicator(inputs, indicator)  # type: ignore[arg-type]
+    for key, item in runs.by_key.items():
+        item.columns = None  # only the step functions are kept
+        if key in steps:
+            item.times, item.best = steps[key]
+    if indicator.name != "best":
+        for benchmark in runs.metrics:
+            runs.metrics[benchmark] = indicator_metric(indicator.name, runs.metrics[benchmark])
+            if indicator.name == "hypervolume":
+                runs.modes[benchmark] = "max"
+    return data
 
 
 def _label(candidate: RunCandidate, label: str) -> str:

@@ -4,8 +4,10 @@ A source lists the run directories of a tag (``RunCandidate``) and reads one run
 ``metadata.json``, checked as ``experiments.store_format.metadata_complete`` says (locally also the SHA-256 of
 both tables, ``store_format.verify_run``: a corrupt table is a ``LoadError`` naming it and the command that
 recomputes it), and of ``results.parquet``
-only the columns ``time`` and ``best_so_far``, kept where the best-so-far changes. ``read_all`` reads many
-runs in threads.
+only the columns ``time`` and ``best_so_far``, kept where the best-so-far changes; an indicator other than the
+best-so-far (``plotting.indicators``) reads the columns it names instead (objectives, constraint, trial ids),
+and ``plotting.load`` turns them into step functions once every run is read. ``read_all`` reads many runs in
+threads.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tqdm.auto import tqdm
 
 from experiments import store_format
 from plotting.errors import LoadError
+from plotting.indicators import IndicatorOptions, RunColumns, change_points, columns_to_read, run_columns
 
 S3_INSTALL_HINT = "pip install 'hpo-workbench[s3]'"
 _COLUMNS = ("time", "best_so_far")
@@ -55,6 +58,7 @@ class LoadedRun:
     best: np.ndarray | None = None
     first_time: float = math.nan
     reason: str = ""
+    columns: RunColumns | None = None  # what an indicator other than the best-so-far needs of the run
 
 
 class LocalSource:
@@ -83,7 +87,7 @@ class LocalSource:
                         found.append(RunCandidate(self.url, tag, benchmark.name, method.name, seed, seed_dir.path))
         return found
 
-    def read(self, candidate: RunCandidate) -> LoadedRun:
+    def read(self, candidate: RunCandidate, indicator: IndicatorOptions | None = None) -> LoadedRun:
         try:
             with open(os.path.join(candidate.path, store_format.METADATA_FILE), "rb") as file:
                 metadata = json.loads(file.read())
@@ -108,7 +112,7 @@ class LocalSource:
                 data = file.read()
         except OSError as error:
             return LoadedRun(candidate, None, reason=f"{store_format.RESULTS_FILE} unreadable: {one_line(error)}")
-        return _read_table(candidate, metadata, data)
+        return _read_table(candidate, metadata, data, indicator)
 
 
 class RemoteSource:
@@ -164,7 +168,7 @@ class RemoteSource:
             for (b, m, s, seed), sizes in sorted(runs.items())
         ]
 
-    def read(self, candidate: RunCandidate) -> LoadedRun:
+    def read(self, candidate: RunCandidate, indicator: IndicatorOptions | None = None) -> LoadedRun:
         sizes = candidate.sizes or {}
         if store_format.METADATA_FILE not in sizes:
             return LoadedRun(candidate, None, reason="no metadata.json")
@@ -182,37 +186,51 @@ class RemoteSource:
             store_format.verify_bytes(candidate.path, store_format.RESULTS_FILE, data, metadata)
         except store_format.CorruptRunError as error:
             raise LoadError(str(error)) from None
-        return _read_table(candidate, metadata, data)
+        return _read_table(candidate, metadata, data, indicator)
 
 
-def _read_table(candidate: RunCandidate, metadata: dict[str, Any], data: bytes) -> LoadedRun:
-    """The best-so-far step function from the bytes of ``results.parquet`` (only two columns are decoded)."""
+def _read_table(
+    candidate: RunCandidate, metadata: dict[str, Any], data: bytes, indicator: IndicatorOptions | None = None
+) -> LoadedRun:
+    """The best-so-far step function from the bytes of ``results.parquet`` (only two columns are decoded), and the
+    columns ``indicator`` needs (``LoadError`` naming the run if one is missing)."""
+    extra = columns_to_read(metadata, indicator) if indicator is not None and indicator.reads_columns else None
     try:
         file = pq.ParquetFile(pa.BufferReader(data))
         names = set(file.schema_arrow.names)
-        if "best_so_far" in names:
-            table = file.read(columns=list(_COLUMNS), use_threads=False)
+        missing = [name for name in extra or () if name not in names]
+        if missing:
+            raise LoadError(
+                f"{candidate.path}/{store_format.RESULTS_FILE} has no column {missing[0]!r}, which the "
+                f"{indicator.name if indicator else ''} indicator needs (columns: {', '.join(sorted(names))})"
+            )
+        best = None
+        if indicator is not None and indicator.name != "best":
+            table = file.read(columns=list(dict.fromkeys(["time", *(extra or ())])), use_threads=False)
+        elif "best_so_far" in names:
+            table = file.read(columns=list(dict.fromkeys([*_COLUMNS, *(extra or ())])), use_threads=False)
             best = table.column("best_so_far").to_numpy()
         else:  # older or foreign tables: the running best of the metric
             metric = metadata.get("metric")
             if metric not in names or "time" not in names:
                 reason = f"{store_format.RESULTS_FILE} has neither best_so_far nor {metric!r}"
                 return LoadedRun(candidate, None, reason=reason)
-            table = file.read(columns=["time", metric], use_threads=False)
+            table = file.read(columns=list(dict.fromkeys(["time", metric, *(extra or ())])), use_threads=False)
             values = table.column(metric).to_numpy().astype(float)
             accumulate = np.fmax.accumulate if metadata.get("mode") == "max" else np.fmin.accumulate
             best = accumulate(values) if len(values) else values
         times = table.column("time").to_numpy()
+        columns = run_columns(table, metadata, indicator) if extra is not None else None
+    except LoadError:
+        raise
     except (OSError, ValueError, KeyError) as error:  # ArrowInvalid is a ValueError
         return LoadedRun(candidate, None, reason=f"{store_format.RESULTS_FILE} unreadable: {one_line(error)}")
     times = np.asarray(times, dtype=float)
-    best = np.asarray(best, dtype=float)
     first_time = float(times[0]) if len(times) else math.nan
-    keep = np.isfinite(best)
-    if len(best) > 1:
-        keep[1:] &= best[1:] != best[:-1]
-    # several results at one time: ``Steps.at`` takes the last one, which holds the best at that time
-    return LoadedRun(candidate, metadata, times[keep], best[keep], first_time)
+    if best is None:  # the indicator's step function is made once every run is read
+        return LoadedRun(candidate, metadata, None, None, first_time, columns=columns)
+    step_times, step_values = change_points(times, best)
+    return LoadedRun(candidate, metadata, step_times, step_values, first_time, columns=columns)
 
 
 def _subdirs(path: Path | str) -> list[os.DirEntry]:
@@ -241,9 +259,13 @@ def is_remote(url: str) -> bool:
 
 
 def read_all(
-    candidates: list[tuple[LocalSource | RemoteSource, RunCandidate]], threads: int | None, progress: bool | None
+    candidates: list[tuple[LocalSource | RemoteSource, RunCandidate]],
+    threads: int | None,
+    progress: bool | None,
+    indicator: IndicatorOptions | None = None,
 ) -> list[LoadedRun]:
-    """Read every candidate from its source, in order (in threads unless there are few; a progress bar)."""
+    """Read every candidate from its source, in order (in threads unless there are few; a progress bar); with
+    ``indicator``, also the columns it needs."""
     if not candidates:
         return []
     if threads is None:  # local reads are CPU-bound (GIL): 2 threads; remote reads wait on the network: 16
@@ -257,12 +279,12 @@ def read_all(
         if workers <= 1 or len(candidates) < 8:
             out = []
             for source, candidate in candidates:
-                out.append(source.read(candidate))
+                out.append(source.read(candidate, indicator))
                 bar.update()
             return out
         with ThreadPoolExecutor(max_workers=workers) as pool:
             out = []
-            for item in pool.map(lambda pair: pair[0].read(pair[1]), candidates, chunksize=1):
+            for item in pool.map(lambda pair: pair[0].read(pair[1], indicator), candidates, chunksize=1):
                 out.append(item)
                 bar.update()
             return out

@@ -24,6 +24,18 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     confidence = 0.95
     reps = 2000                        # bootstrap resamples (at least 1000)
     seed = 0
+    indicator = "best"                 # what each run's curve is (plotting.indicators); every figure and table
+                                       # aggregates it: "best" (running best of the metric), "hypervolume" (of
+                                       # the run's results so far; 2 or 3 objectives from each run's metadata;
+                                       # mode max) or "best_feasible" (running best over the results whose
+                                       # constraint metric <= threshold; NaN before the first feasible one)
+
+    [hypervolume]                      # the hypervolume indicator and the Pareto-front figure
+    reference_points = { "sklearn-mlp-digits-mo" = [1.0, 0.5] }  # per benchmark, in the objectives' units
+                                       # (default: the runs' stored one, else worst value + 10% of the range
+                                       # per objective over every run loaded for the benchmark); the points
+                                       # used are written to hypervolume_reference.json and named in tables
+    one_result_per_trial = false       # true: only each trial's last result counts (default: every result)
 
     [grid]
     points = 200
@@ -43,6 +55,12 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     final = true                       # or [figures.final] statistics = ["median", "iqm", "mean"]
     improvement = true                 # or [figures.improvement] reference = "ASHA"
     timeline = { benchmark = "sklearn-mlp-digits", method = "ASHA", seed = 0 }   # default: off
+    pareto = true                      # default: off. Per benchmark each method's non-dominated set of all its
+                                       # results (pooled over seeds; [figures.pareto] seed = 0: one seed) as a
+                                       # staircase; 3 objectives: the front of the first two, noted;
+                                       # [figures.pareto] xscale/yscale = "log" for the objectives' axes
+    infeasible = true                  # default: off. Fraction of infeasible trials (last result infeasible)
+                                       # per method: mean over seeds with its bootstrap interval
 
     [figures.learning_curves]          # default: off. Every trial's curve of ONE run, coloured by how it ended,
                                        # circles at rung levels, a diamond at each trial's last result
@@ -82,6 +100,7 @@ A spec (all sections but ``[results]`` optional; relative paths are relative to 
     pairwise = true
     formats = ["csv", "md", "tex"]
     digits = 4                         # significant digits
+    infeasible = false                 # true: infeasible_table.* (fraction of infeasible trials per method)
 
     [output]
     dir = "figures/headline"           # default: figures/<spec file name without .toml>
@@ -110,6 +129,7 @@ TABLE_FORMATS = ("csv", "md", "tex")
 YSCALES = ("linear", "log")
 ENCODINGS = ("ordinal", "onehot")
 LEVEL_NAMES = ("max_t", "last")
+INDICATOR_NAMES = ("best", "hypervolume", "best_feasible")
 MIN_REPS = 1000
 
 
@@ -136,6 +156,13 @@ class AggregationSpec:
     confidence: float = 0.95
     reps: int = 2000
     seed: int = 0
+    indicator: str = "best"
+
+
+@dataclass(frozen=True)
+class HypervolumeSpec:
+    reference_points: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    one_result_per_trial: bool = False
 
 
 @dataclass(frozen=True)
@@ -171,6 +198,18 @@ class ImprovementFigure:
 
 @dataclass(frozen=True)
 class RanksFigure:
+    pass
+
+
+@dataclass(frozen=True)
+class ParetoFigure:
+    seed: int | None = None
+    xscale: str = "linear"
+    yscale: str = "linear"
+
+
+@dataclass(frozen=True)
+class InfeasibleFigure:
     pass
 
 
@@ -222,6 +261,8 @@ class FiguresSpec:
     timeline: TimelineFigure | None = None
     learning_curves: tuple[LearningCurvesFigure, ...] = ()
     importance: tuple[ImportanceFigure, ...] = ()
+    pareto: ParetoFigure | None = None
+    infeasible: InfeasibleFigure | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +271,7 @@ class TablesSpec:
     pairwise: bool = True
     formats: tuple[str, ...] = TABLE_FORMATS
     digits: int = 4
+    infeasible: bool = False
 
 
 @dataclass(frozen=True)
@@ -254,6 +296,7 @@ class Spec:
     description: str = ""
     #: printed under every figure (e.g. which benchmark stood in for one that was unavailable)
     note: str = ""
+    hypervolume: HypervolumeSpec = HypervolumeSpec()
 
 
 # Validation --------------------------------------------------------------------------------------
@@ -364,8 +407,29 @@ def _table(value: Any) -> str | None:
     return None if isinstance(value, dict) else "must be a table"
 
 
-SECTIONS = ("description", "note", "results", "aggregation", "grid", "layout", "figures", "tables", "output")
-FIGURES = ("curves", "ranks", "final", "improvement", "timeline", "learning_curves", "importance")
+SECTIONS = (
+    "description",
+    "note",
+    "results",
+    "aggregation",
+    "hypervolume",
+    "grid",
+    "layout",
+    "figures",
+    "tables",
+    "output",
+)
+FIGURES = (
+    "curves",
+    "ranks",
+    "final",
+    "improvement",
+    "timeline",
+    "learning_curves",
+    "importance",
+    "pareto",
+    "infeasible",
+)
 #: figures of which a spec may ask several (a table or an array of tables); each entry one figure
 MULTIPLE = ("learning_curves", "importance")
 
@@ -406,13 +470,17 @@ def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) ->
         storage_options=dict(c.get("storage_options", _table, {})),
     )
 
-    c = _Checker(path, "aggregation", data.get("aggregation", {}), ("statistic", "confidence", "reps", "seed"))
+    c = _Checker(
+        path, "aggregation", data.get("aggregation", {}), ("statistic", "confidence", "reps", "seed", "indicator")
+    )
     aggregation = AggregationSpec(
         statistic=c.get("statistic", _choice(STATISTIC_NAMES), "iqm"),
         confidence=float(c.get("confidence", _number(0.0, 1.0, open_high=True), 0.95)),
         reps=c.get("reps", _integer(MIN_REPS), 2000),
         seed=c.get("seed", _integer(0), 0),
+        indicator=c.get("indicator", _choice(INDICATOR_NAMES), "best"),
     )
+    hypervolume = _parse_hypervolume(path, data.get("hypervolume", {}))
 
     c = _Checker(path, "grid", data.get("grid", {}), ("points", "spacing"))
     grid = GridSpec(points=c.get("points", _integer(2), 200), spacing=c.get("spacing", _choice(SPACING_NAMES), "log"))
@@ -428,12 +496,13 @@ def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) ->
 
     figures = _parse_figures(path, data.get("figures", {}))
 
-    c = _Checker(path, "tables", data.get("tables", {}), ("final", "pairwise", "formats", "digits"))
+    c = _Checker(path, "tables", data.get("tables", {}), ("final", "pairwise", "formats", "digits", "infeasible"))
     tables = TablesSpec(
         final=c.get("final", _boolean, True),
         pairwise=c.get("pairwise", _boolean, True),
         formats=tuple(c.get("formats", _strings(allowed=TABLE_FORMATS), list(TABLE_FORMATS))),
         digits=c.get("digits", _integer(1), 4),
+        infeasible=c.get("infeasible", _boolean, False),
     )
 
     c = _Checker(path, "output", data.get("output", {}), ("dir", "prefix", "formats"))
@@ -444,7 +513,24 @@ def parse_spec(data: Mapping[str, Any], path: Path | str = Path("spec.toml")) ->
     )
     if "/" in output.prefix or "\\" in output.prefix:
         raise SpecError(f"{path}: [output] prefix must not contain '/' or '\\', got {_show(output.prefix)}")
-    return Spec(path, results, aggregation, grid, layout, figures, tables, output, description, note)
+    return Spec(path, results, aggregation, grid, layout, figures, tables, output, description, note, hypervolume)
+
+
+def _parse_hypervolume(path: Path, data: Any) -> HypervolumeSpec:
+    c = _Checker(path, "hypervolume", data, ("reference_points", "one_result_per_trial"))
+    points = c.get("reference_points", _table, {})
+    for benchmark, values in points.items():
+        ok = isinstance(values, list) and len(values) in (2, 3)
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values)
+        if not ok:
+            c.fail(
+                f"of {benchmark!r} must be a list of 2 or 3 finite numbers (one per objective), got {_show(values)}",
+                "reference_points",
+            )
+    return HypervolumeSpec(
+        reference_points={benchmark: tuple(float(v) for v in values) for benchmark, values in points.items()},
+        one_result_per_trial=c.get("one_result_per_trial", _boolean, False),
+    )
 
 
 def _parse_figures(path: Path, data: Any) -> FiguresSpec:
@@ -594,6 +680,16 @@ def _figure_options(path: Path, name: str, table: dict[str, Any]) -> Any:
     if name == "improvement":
         c = _Checker(path, section, table, ("reference",))
         return ImprovementFigure(reference=c.get("reference", _string))
+    if name == "pareto":
+        c = _Checker(path, section, table, ("seed", "xscale", "yscale"))
+        return ParetoFigure(
+            seed=c.get("seed", _integer(0)),
+            xscale=c.get("xscale", _choice(YSCALES), "linear"),
+            yscale=c.get("yscale", _choice(YSCALES), "linear"),
+        )
+    if name == "infeasible":
+        _Checker(path, section, table, ())
+        return InfeasibleFigure()
     c = _Checker(path, section, table, ("benchmark", "method", "seed", "tag"))
     return TimelineFigure(
         benchmark=c.get("benchmark", _name, required=True),

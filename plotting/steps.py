@@ -1,12 +1,15 @@
 """The figures and tables a spec asks for, each one step: an aggregation, then the drawing or writing.
 
 ``spec_steps(spec, curves, output_dir)`` lists the steps in output order (curves, ranks, final, improvement,
-timeline, learning curves, importance, final table, pairwise table; learning curves and importance one step per
-entry); ``plotting.figure.produce`` runs them and times both halves of each.
+timeline, learning curves, importance, Pareto fronts, infeasible fractions, final table, pairwise table, infeasible
+table, the hypervolume reference points; learning curves and importance one step per entry);
+``plotting.figure.produce`` runs them and times both halves of each. With the hypervolume indicator the reference
+points used are written to ``hypervolume_reference.json`` next to the figures (``write_references``).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -18,7 +21,9 @@ import pyarrow.parquet as pq
 from matplotlib.figure import Figure
 
 from experiments import store_format
+from plotting import feasibility as feas
 from plotting import figures as fig
+from plotting import fronts as fr
 from plotting import importance as imp
 from plotting import learning_curves as lc
 from plotting import run_data
@@ -26,6 +31,7 @@ from plotting import tables as tab
 from plotting.colors import MethodStyle, method_styles
 from plotting.commands import run_command
 from plotting.curves import Curves
+from plotting.errors import output_errors
 from plotting.labels import add_note, time_label
 from plotting.spec import Spec, SpecError
 
@@ -67,6 +73,13 @@ class _Job:
             add_note(figure, self.spec.note, self.layout)
         return fig.save(figure, self.stem(name), self.spec.output.formats)
 
+    def infeasible(self) -> pd.DataFrame:
+        """infeasible_table once, for the figure and the table of infeasible fractions."""
+        if "infeasible" not in self.cache:
+            digits = self.spec.tables.digits
+            self.cache["infeasible"] = feas.infeasible_table(self.curves, digits=digits, **self.boot)
+        return self.cache["infeasible"]
+
     def pairwise(self) -> pd.DataFrame:
         """pairwise_matrix once, for the improvement figure and the pairwise table."""
         if "pairwise" not in self.cache:
@@ -85,8 +98,12 @@ def spec_steps(spec: Spec, curves: Curves, output_dir: Path) -> list[Step]:
         _timeline,
         _learning_curves,
         _importance,
+        _pareto,
+        _infeasible,
         _final_table,
         _pairwise_table,
+        _infeasible_table,
+        _references,
     )
     steps: list[Step] = []
     for make in makers:
@@ -264,6 +281,88 @@ def _pairwise_table(job: _Job) -> Step | None:
         job.pairwise,
         lambda table: tab.write_table(table, job.stem("pairwise"), tables.formats, kind="pairwise"),
     )
+
+
+def _pareto(job: _Job) -> Step | None:
+    options = job.spec.figures.pareto
+    if options is None:
+        return None
+    if not any(len(problem.objectives) > 1 for problem in job.curves.indicator.problems.values()):
+        logger.warning("Pareto-front figure skipped: no run has 2 or more objectives")
+        return None
+
+    def draw(fronts: fr.Fronts) -> list[Path]:
+        figure = fr.plot_pareto(
+            job.curves,
+            fronts,
+            seed=options.seed,
+            layout=job.layout,
+            styles=job.styles,
+            xscale=options.xscale,
+            yscale=options.yscale,
+        )
+        return job.save(figure, "pareto")
+
+    return Step("pareto", lambda: fr.pareto_fronts(job.curves, seed=options.seed), draw)
+
+
+def _has_constraint(job: _Job, what: str) -> bool:
+    if any(problem.constraint is not None for problem in job.curves.indicator.problems.values()):
+        return True
+    logger.warning("%s skipped: no run has a constraint", what)
+    return False
+
+
+def _infeasible(job: _Job) -> Step | None:
+    if job.spec.figures.infeasible is None or not _has_constraint(job, "infeasible-trials figure"):
+        return None
+    confidence = job.spec.aggregation.confidence
+
+    def draw(table: pd.DataFrame) -> list[Path]:
+        figure = feas.plot_infeasible(job.curves, table, layout=job.layout, styles=job.styles, confidence=confidence)
+        return job.save(figure, "infeasible")
+
+    return Step("infeasible", job.infeasible, draw)
+
+
+def _infeasible_table(job: _Job) -> Step | None:
+    tables = job.spec.tables
+    if not tables.infeasible or not _has_constraint(job, "infeasible-trials table"):
+        return None
+    agg = job.spec.aggregation
+    return Step(
+        "infeasible table",
+        job.infeasible,
+        lambda table: tab.write_table(
+            table, job.stem("infeasible_table"), tables.formats, digits=tables.digits, confidence=agg.confidence
+        ),
+    )
+
+
+def _references(job: _Job) -> Step | None:
+    if not job.curves.indicator.references:
+        return None
+    prefix = job.spec.output.prefix
+    return Step("hypervolume reference", lambda: job.curves, lambda curves: [write_references(curves, job.out, prefix)])
+
+
+#: the file, next to the figures, naming the hypervolume reference point of every benchmark
+REFERENCE_FILE = "hypervolume_reference.json"
+
+
+def write_references(curves: Curves, out: Path, prefix: str = "") -> Path:
+    """Write the hypervolume reference points of ``curves`` (per benchmark: objectives, modes, point, where it came
+    from) to ``out/<prefix>hypervolume_reference.json``; returns the path."""
+    data = curves.indicator
+    content = {
+        "indicator": data.name,
+        "one_result_per_trial": data.one_result_per_trial,
+        "benchmarks": {benchmark: reference.to_json() for benchmark, reference in data.references.items()},
+    }
+    path = out / f"{prefix}{REFERENCE_FILE}"
+    with output_errors(path):
+        path.write_text(json.dumps(content, indent=1) + "\n")
+    return path
 
 
 def timeline_results(spec: Spec, curves: Curves) -> pd.DataFrame:

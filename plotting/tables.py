@@ -16,6 +16,9 @@ columns ``n_runs`` and ``n_expected``.
 
 With ``statistic = "median"`` a benchmark's cell is the median over its seeds, and the aggregate row rliable's
 median: the median over benchmarks of each benchmark's mean normalized regret (``plotting.stats``).
+
+Curves of another indicator than the best-so-far (``plotting.indicators``) say so in the caption (``attrs``
+``value`` and ``note``): for the hypervolume, the reference point of every benchmark (also in the CSV's notes).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import pandas as pd
 
 from plotting.curves import Curves
 from plotting.errors import output_errors
+from plotting.indicators import caption_parts, reference_text
 from plotting.stats import SINGLE_RUN_NOTE, derive_seed, interval_table, stratified_bootstrap
 
 logger = logging.getLogger(__name__)
@@ -95,7 +99,7 @@ def final_table(
                     "high": interval.high,
                     "n_runs": interval.n_runs,
                     "n_expected": len(curves.seeds[benchmark]),
-                    "note": interval.note,
+                    "note": _note(interval.note, curves, benchmark),
                 }
             )
     if aggregate:
@@ -126,7 +130,16 @@ def final_table(
     frame.insert(FINAL_COLUMNS.index("best"), "best", _best_flags(frame, digits))
     for row in frame[frame["note"].str.contains(SINGLE_RUN_NOTE, regex=False)].itertuples():
         logger.warning("%s on %s: %s", row.method, row.benchmark, SINGLE_RUN_NOTE)
+    frame.attrs.update(caption_parts(curves.indicator))
     return frame
+
+
+def _note(note: str, curves: Curves, benchmark: str) -> str:
+    """A row's note, with the benchmark's hypervolume reference point when the curves are hypervolumes."""
+    reference = curves.indicator.references.get(benchmark)
+    if reference is None:
+        return note
+    return "; ".join(part for part in (note, f"reference point {reference_text(reference)}") if part)
 
 
 def _best_flags(frame: pd.DataFrame, digits: int) -> np.ndarray:
@@ -201,14 +214,17 @@ def _wide(table: pd.DataFrame, digits: int) -> tuple[list[str], list[tuple[str, 
 def _caption(table: pd.DataFrame, confidence: float) -> str:
     statistic = table["statistic"].iloc[0] if len(table) else "iqm"
     name = {"iqm": "IQM", "mean": "mean", "median": "median"}.get(statistic, statistic)
+    value = table.attrs.get("value", "the best value at the budget")
     text = (
-        f"{name} of the best value at the budget over seeds [{confidence:.0%} bootstrap CI] (n=runs; 'n=4 of 5': a "
+        f"{name} of {value} over seeds [{confidence:.0%} bootstrap CI] (n=runs; 'n=4 of 5': a "
         "seed is missing); best per row in bold"
     )
     if statistic == "median":
         text += "; aggregate: median over benchmarks of the mean normalized regret per benchmark (rliable)"
     if (table["note"].astype(str).str.contains(SINGLE_RUN_NOTE, regex=False)).any():
         text += f"; n=1: {SINGLE_RUN_NOTE}"
+    if table.attrs.get("note"):
+        text += f"; {table.attrs['note']}"
     return text
 
 

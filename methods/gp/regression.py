@@ -177,6 +177,10 @@ class Posterior:
         means, prior_variances = self._means_and_prior_variances(Xs, Ks)
         return means, self._variances(Ks, prior_variances)
 
+    def predict_mean(self, Xs: np.ndarray) -> np.ndarray:
+        """Posterior means of f at ``Xs`` (rows × fantasies), without the cost of the variances."""
+        return self.prior.mean(self.params[:-1], Xs)[:, None] + self.cross_covariance(Xs) @ self.alpha
+
     def _means_and_prior_variances(self, Xs: np.ndarray, Ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         theta = self.params[:-1]
         return self.prior.mean(theta, Xs)[:, None] + Ks @ self.alpha, self.prior.variance(theta, Xs)
