@@ -299,5 +299,6 @@ FAMILY_PATTERNS = (("lcbench-<dataset>-restricted", "lcbench-", "-restricted"), 
 
 
 def benchmark_summary(names: list[str]) -> str:
-    """A short listing of benchmark ``names``: families as ``pattern (count)``, other names one by one."""
-    return summarize_names(names, FAMILY_PATTERNS)
+    """A short listing of benchmark ``names``: families as ``pattern (count)``, other names one by one; the
+    ``-mo``/``-constrained`` variants are left out (the error that lists benchmarks states their grammar)."""
+    return summarize_names([name for name in names if split_variant(name) is None], FAMILY_PATTERNS)

@@ -31,12 +31,12 @@ categorical parameters".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
-from methods.base import Decision, Scheduler, Suggestion, check_positive_int
+from methods.base import Suggestion, check_positive_int
 from methods.dehb import DEHB
 from methods.dyhpo import DyHPO
 from methods.objectives import Objectives
@@ -45,6 +45,7 @@ from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from methods.transfer import TransferTask, check_task_configs, check_transfer_evaluations
 from methods.trial_status import TrialStatus
+from methods.wrapper import WrappingScheduler, build_method
 from searchspace import (
     Categorical,
     Condition,
@@ -67,16 +68,6 @@ EXHAUSTED = ("space", "stop")
 #: evolution within their space, DyHPO's choice between paused and new): in the box only, whatever
 #: ``when_exhausted`` says
 OWN_CONFIGURATIONS = (PBT, DEHB, DyHPO)
-
-#: builds a method by its registered name (``methods.registry.make_method``); set by the registry when it is
-#: imported (the registry imports this module, so this module cannot import it without an import cycle)
-_method_factory: Callable[..., Scheduler] | None = None
-
-
-def set_method_factory(factory: Callable[..., Scheduler]) -> None:
-    """Called once by ``methods.registry``: how BoundingBox builds its ``base_method``."""
-    global _method_factory
-    _method_factory = factory
 
 
 def narrowed_domain(domain: Domain, values: Sequence[Any]) -> Domain:
@@ -131,7 +122,7 @@ def lies_in(space: SearchSpace, config: Mapping[str, Any]) -> bool:
     return True
 
 
-class BoundingBox(Scheduler):
+class BoundingBox(WrappingScheduler):
     """``base_method`` on the bounding box of the best configurations of other tasks (see the module docstring).
 
     Args:
@@ -196,17 +187,14 @@ class BoundingBox(Scheduler):
             options["points_to_evaluate"] = self._points_inside(points_to_evaluate)
         if allow_duplicates:
             options["allow_duplicates"] = True
-        if _method_factory is None:
-            raise ValueError(f"{NAME} needs the method registry: import methods (methods.registry) first")
         problem = (
             {"metric": list(self.metrics), "mode": list(self.modes)}
             if self.objectives.count > 1
             else {"metric": self.metric, "mode": self.mode}
         )
-        self.base = _method_factory(
-            base_method, space=self.box, **problem, max_t=max_t, seed=seed, n_workers=n_workers, **options
+        self._set_base(
+            build_method(base_method, space=self.box, **problem, max_t=max_t, seed=seed, n_workers=n_workers, **options)
         )
-        self.pauses_trials = self.base.pauses_trials
         self.when_exhausted = when_exhausted
         if (
             when_exhausted == "space"
@@ -218,42 +206,28 @@ class BoundingBox(Scheduler):
                 self.base.searcher, space, self.box, self.dropped, seed, restrict_configurations, allow_duplicates
             )
 
-    # Contract ------------------------------------------------------------------------------------
+    # Contract: the base method's (see WrappingScheduler), with full configurations -----------------
     def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
-        suggestion = self.base.suggest(new_trial_id)
+        suggestion = super()._suggest(new_trial_id)
         if suggestion is None or suggestion.config is None or not self.dropped:
             return suggestion
         config = suggestion.config
         full = {name: config.get(name) for name in self.space.names}  # left-out hyperparameters are None
         return Suggestion(full, suggestion.trial_id, suggestion.report_at, suggestion.checkpoint_from)
 
-    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        return self.base.on_report(trial_id, epoch, metrics)
-
-    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
-        self.base.on_complete(trial_id, epoch, metrics)
-
-    def _on_error(self, trial_id: int, epoch: int) -> None:
-        self.base.on_error(trial_id, epoch)
-
-    def _on_stop(self, trial_id: int) -> None:
-        self.base.on_stop(trial_id)
-
-    def on_stop_all(self, trial_ids: Iterable[int]) -> None:
-        self.base.on_stop_all(trial_ids)
-
     # Description ---------------------------------------------------------------------------------
     def schedule_description(self) -> str:
-        lines = [
-            f"{NAME} (Syne Tune 0.13's BoundingBox): {self.base_method} in the box of the "
-            f"{self.num_hyperparameters_per_task} best configuration(s) of each transfer task",
-            *(f"  {name}: {domain}" for name, domain in self.box.items()),
-            *(f"  {name}: never active in the box (None)" for name in self.dropped),
-        ]
-        return "\n".join(lines + ["  base: " + line for line in self.base.schedule_description().splitlines()])
+        return self._describe_with_base(
+            [
+                f"{NAME} (Syne Tune 0.13's BoundingBox): {self.base_method} in the box of the "
+                f"{self.num_hyperparameters_per_task} best configuration(s) of each transfer task",
+                *(f"  {name}: {domain}" for name, domain in self.box.items()),
+                *(f"  {name}: never active in the box (None)" for name in self.dropped),
+            ]
+        )
 
     def state_summary(self) -> dict[str, Any]:
-        return {"box": self.box.to_json(), "base": self.base.state_summary()}
+        return {"box": self.box.to_json(), **super().state_summary()}
 
     # Helpers -------------------------------------------------------------------------------------
     def box_config(self, config: Mapping[str, Any]) -> Config | None:

@@ -20,31 +20,22 @@ The searcher is the composition's, as everywhere in the registry: ``LinearScalar
 ``LinearScalarization+kde`` with ``base_method="ASHA"`` instead); built without a searcher (directly, not through
 the registry) any registered method is built whole.
 
-The registry reaches this module through ``set_registry`` (``methods.registry`` calls it when it is imported:
-importing the registry from here would be an import cycle).
+The forwarding, and the registry that builds the inner method by name, are ``methods.wrapper``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from methods.base import Decision, Scheduler, Suggestion
+from methods.base import Scheduler
 from methods.mo_priority import check_weights
 from methods.searcher import Searcher
+from methods.wrapper import WrappingScheduler, method_spec, schedulers
 from searchspace import SearchSpace
 
-#: ``resolve``: name -> the registry's MethodSpec; ``schedulers``: the registry's scheduler classes by name
-_REGISTRY: dict[str, Any] = {}
 
-
-def set_registry(resolve: Callable[[str], Any], schedulers: Mapping[str, type[Scheduler]]) -> None:
-    """Give this module the registry's ``resolve_method`` and ``SCHEDULERS`` (called by ``methods.registry``)."""
-    _REGISTRY["resolve"] = resolve
-    _REGISTRY["schedulers"] = schedulers
-
-
-class LinearScalarization(Scheduler):
+class LinearScalarization(WrappingScheduler):
     """A single-objective method on the weighted sum of the objectives' losses (see the module docstring).
 
     Args:
@@ -74,20 +65,16 @@ class LinearScalarization(Scheduler):
         self.weights = check_weights(weights, self.objectives.count)
         self.scalar_metric = "scalarized_" + "_".join(self.metrics)
         self.base_method = base_method
-        self.base = self._build_base(base_method, searcher, dict(base_options or {}))
-        self.pauses_trials = self.base.pauses_trials
+        self._set_base(self._build_base(base_method, searcher, dict(base_options or {})))
 
     def _build_base(self, base_method: str, searcher: Searcher | None, options: dict[str, Any]) -> Scheduler:
-        if not _REGISTRY:
-            raise ValueError("LinearScalarization builds its base method through the registry: import methods first")
-        resolve, schedulers = _REGISTRY["resolve"], _REGISTRY["schedulers"]
         problem = {"metric": self.scalar_metric, "mode": "min", "max_t": self.max_t, "seed": self.seed}
         try:
-            spec = resolve(base_method)
+            spec = method_spec(base_method)
         except ValueError:
-            if base_method not in schedulers:
+            if base_method not in schedulers():
                 raise
-            return schedulers[base_method](self.space, **problem, searcher=searcher, **options)
+            return schedulers()[base_method](self.space, **problem, searcher=searcher, **options)
         if searcher is None:
             return spec(self.space, **problem, **options)
         if spec.searcher != "random":
@@ -96,10 +83,11 @@ class LinearScalarization(Scheduler):
                 f"searcher is the composition's: compose LinearScalarization+{spec.searcher} with a base_method of "
                 f"random search (e.g. {spec.scheduler!r})"
             )
-        return schedulers[spec.scheduler](self.space, **problem, searcher=searcher, **{**spec.options, **options})
+        return schedulers()[spec.scheduler](self.space, **problem, searcher=searcher, **{**spec.options, **options})
 
     def scalarized(self, metrics: Mapping[str, float]) -> dict[str, float]:
-        """The reported metrics plus the synthetic one the inner method optimises."""
+        """The reported metrics plus the synthetic one the inner method optimises (what every report and completion
+        passes on to it)."""
         if self.scalar_metric in metrics:
             raise ValueError(
                 f"a reported metric is named {self.scalar_metric!r}, the name of LinearScalarization's weighted sum: "
@@ -107,34 +95,16 @@ class LinearScalarization(Scheduler):
             )
         return {**metrics, self.scalar_metric: float(self.losses(metrics) @ self.weights)}
 
-    # Contract: everything is the inner method's ----------------------------------------------------
-    def _suggest(self, new_trial_id: int | None) -> Suggestion | None:
-        return self.base.suggest(new_trial_id)
-
-    def _on_report(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> Decision:
-        return self.base.on_report(trial_id, epoch, self.scalarized(metrics))
-
-    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
-        self.base.on_complete(trial_id, epoch, self.scalarized(metrics))
-
-    def _on_error(self, trial_id: int, epoch: int) -> None:
-        self.base.on_error(trial_id, epoch)
-
-    def _on_stop(self, trial_id: int) -> None:
-        self.base.on_stop(trial_id)
-
-    def on_stop_all(self, trial_ids: Iterable[int]) -> None:
-        self.base.on_stop_all(trial_ids)
+    _metrics_for_base = scalarized
 
     def schedule_description(self) -> str:
         terms = " + ".join(f"{w:g} x loss({name})" for w, name in zip(self.weights, self.metrics))
-        return "\n".join(
+        return self._describe_with_base(
             [
                 f"LinearScalarization: {self.base_method} on {self.scalar_metric} = {terms} (mode min)",
                 "  follows Syne Tune 0.13's LinearScalarizedScheduler",
-                *("  base: " + line for line in self.base.schedule_description().splitlines()),
             ]
         )
 
     def state_summary(self) -> dict[str, Any]:
-        return {"weights": self.weights.tolist(), "base": self.base.state_summary()}
+        return {"weights": self.weights.tolist(), **super().state_summary()}

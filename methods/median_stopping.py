@@ -33,10 +33,11 @@ from typing import Any
 from methods.base import STOP, Action, Decision, Scheduler, Suggestion, check_positive_int
 from methods.random_search import FIFOScheduler
 from methods.searcher import Searcher
+from methods.wrapper import WrappingScheduler
 from searchspace import Config, SearchSpace
 
 
-class MedianStoppingRule(Scheduler):
+class MedianStoppingRule(WrappingScheduler):
     """Stops a trial whose (running-average) metric ranks below ``rank_cutoff`` among all values seen at
     the same epoch; everything else is left to ``base``.
 
@@ -52,7 +53,7 @@ class MedianStoppingRule(Scheduler):
             this searcher, by default random search).
 
     A trial the rule stops is reported to ``base`` as stopped by its caller (``on_stop``), so the base and its
-    searcher know it ended.
+    searcher know it ended. Completions, failures and stops are passed on to ``base`` (``WrappingScheduler``).
     """
 
     def __init__(
@@ -101,8 +102,7 @@ class MedianStoppingRule(Scheduler):
                         f"the base scheduler's {name} is {getattr(base, name)!r}, but the rule's is "
                         f"{getattr(self, name)!r}: they must agree"
                     )
-        self.base = base
-        self.pauses_trials = base.pauses_trials
+        self._set_base(base)
         self.num_stopped = 0
         self._first_report = 1 if running_average else min(grace_time, max_t)
         self._sign = 1.0 if self.mode == "min" else -1.0
@@ -158,31 +158,21 @@ class MedianStoppingRule(Scheduler):
             self._base_at[trial_id] = base_at
         return Decision(Action.CONTINUE, self._report_at(epoch, base_at))
 
-    def _on_complete(self, trial_id: int, epoch: int, metrics: Mapping[str, float]) -> None:
-        self.base.on_complete(trial_id, epoch, metrics)
-
-    def _on_error(self, trial_id: int, epoch: int) -> None:
-        self.base.on_error(trial_id, epoch)
-
-    def _on_stop(self, trial_id: int) -> None:
-        self.base.on_stop(trial_id)
-
     # Schedule ------------------------------------------------------------------------------------
     def schedule_description(self) -> str:
         value = "running average" if self.running_average else "last value"
-        return "\n".join(
+        return self._describe_with_base(
             [
                 f"MedianStoppingRule over {type(self.base).__name__}, max_t={self.max_t}",
                 f"  a trial's {value} is ranked among all values at the same epoch; from epoch {self.grace_time}",
                 f"  on, with at least {self.grace_population} values there, it is stopped if its rank exceeds "
                 f"{self.rank_cutoff:g}",
                 "  follows Syne Tune 0.13's MedianStoppingRule",
-                *("  base: " + line for line in self.base.schedule_description().splitlines()),
             ]
         )
 
     def state_summary(self) -> dict[str, Any]:
-        return {"num_stopped": self.num_stopped, "base": self.base.state_summary()}
+        return {"num_stopped": self.num_stopped, **super().state_summary()}
 
     # Helpers -------------------------------------------------------------------------------------
     def _report_at(self, done: int, base_at: int) -> int:

@@ -28,7 +28,7 @@ from methods.asha import ASHA, Hyperband
 from methods.base import Scheduler
 from methods.bayesopt import GPSearcher
 from methods.bore import BORESearcher
-from methods.bounding_box import BoundingBox, set_method_factory
+from methods.bounding_box import BoundingBox
 from methods.constrained_bo import ConstrainedGPSearcher
 from methods.cost_aware_bo import CostAwareGPSearcher
 from methods.cqr import CQRSearcher
@@ -37,7 +37,7 @@ from methods.dyhpo import DyHPO
 from methods.grid_search import GridSearcher
 from methods.hypertune import HyperTuneSearcher
 from methods.kde import KDESearcher
-from methods.linear_scalarization import LinearScalarization, set_registry
+from methods.linear_scalarization import LinearScalarization
 from methods.median_stopping import MedianStoppingRule
 from methods.mo_bayesopt import MultiObjectiveGPSearcher
 from methods.moasha import MOASHA
@@ -53,6 +53,7 @@ from methods.searcher import Searcher
 from methods.searchers import RandomSearcher
 from methods.sync_hyperband import SyncHyperband, SyncSuccessiveHalving
 from methods.transfer import TransferTask
+from methods.wrapper import set_registry
 from methods.zero_shot import ZeroShotSearcher
 from searchspace import Categorical, Float, SearchSpace
 
@@ -298,8 +299,7 @@ def make_method(name: str, **kwargs: Any) -> Scheduler:
     return resolve_method(name)(**kwargs)
 
 
-set_method_factory(make_method)  # BoundingBox builds its base method by name
-set_registry(resolve_method, SCHEDULERS)  # LinearScalarization builds its base method by name
+set_registry(resolve_method, SCHEDULERS)  # wrapping methods (methods.wrapper) build their base method by name
 
 
 def composed_methods() -> list[str]:
