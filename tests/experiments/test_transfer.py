@@ -4,7 +4,6 @@ target never among its own transfer tasks, and the disk cache."""
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +16,11 @@ from experiments.benchmarks import BenchmarkDefinition
 from experiments.errors import ExperimentError
 from experiments.run_task import load_benchmark
 from experiments.transfer import load_transfer_tasks, source_tasks
+from tests.blackbox_repository.conftest import yahpo_data  # noqa: F401 (fixture)
 from tests.conftest import make_table
 
-YAHPO_DATA = Path(os.environ.get("HPO_YAHPO_DATA", "/nonexistent"))
-needs_yahpo_lcbench = pytest.mark.skipif(
-    not (YAHPO_DATA / "lcbench" / "model.onnx").is_file(), reason="needs HPO_YAHPO_DATA with the lcbench scenario"
-)
+#: the shared YAHPO data as $HPO_YAHPO_DATA (skipped without it, a failure in CI)
+needs_yahpo_lcbench = pytest.mark.usefixtures("yahpo_data")
 
 
 def test_table_families_are_the_other_tasks_on_the_same_space():

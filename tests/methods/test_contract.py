@@ -26,7 +26,6 @@ from experiments.run import load_benchmark
 from methods import (
     ALIASES,
     REGISTRY,
-    SEARCHERS,
     Action,
     Scheduler,
     Searcher,
@@ -34,14 +33,17 @@ from methods import (
     composed_methods,
     resolve_method,
 )
-from methods.bayesopt import GPSearcher
 from methods.registry import refused_pairs
 from searchspace import Categorical, Condition, Float, Integer, Ordinal, SearchSpace
 from simulator import StopCriteria, simulate
 
 MAX_RESULTS = 500
-#: registered names, then every composed pair that is not already a registered composition
-METHODS = list(REGISTRY) + [name for name in composed_methods() if resolve_method(name) not in list(REGISTRY.values())]
+#: every composed pair that is not already a registered composition
+COMPOSED = [name for name in composed_methods() if resolve_method(name) not in list(REGISTRY.values())]
+#: registered names, then the composed pairs: the checks of how a scheduler and a searcher work together run over
+#: all of them; the checks of a method's behaviour as a whole (seeds, workers, max_trials, pauses, inputs) over the
+#: registered names, each of whose parts is thereby checked too
+METHODS = list(REGISTRY) + COMPOSED
 RESTRICTABLE = [name for name in METHODS if resolve_method(name).supports_restrict_configurations]
 
 
@@ -214,20 +216,21 @@ def searcher_holder(scheduler):
     return scheduler if scheduler.searcher is not None else scheduler.base
 
 
-#: model-based searchers run with a small model in this suite: what it checks does not depend on the model's
-#: quality, and the default settings cost ~20x more CPU here (the model's own tests are in test_gp_model.py etc.)
+#: model-based searchers (every option below that they take) run with a small model in this suite: what it checks
+#: does not depend on the model's quality, and the default settings cost ~20x more CPU here (the model's own tests
+#: are in test_gp_model.py etc.)
 CHEAP_MODEL = {"opt_maxiter": 5, "num_init_candidates": 20, "num_fantasy_samples": 3, "max_size_data_for_model": 40}
 CHEAP_TREES = {
     "bore": {"classifier_kwargs": {"n_estimators": 10}, "num_candidates": 50},
     "cqr": {"regressor_kwargs": {"n_estimators": 10}, "num_candidates": 100},
+    "cts": {"num_candidates": 100},
 }
 
 
 def build(name, blackbox, *, seed=0, mode="min", metric=None, **options):
     spec = resolve_method(name)
-    if issubclass(SEARCHERS[spec.searcher], GPSearcher):
-        options = {**CHEAP_MODEL, **options}
-    options = {**CHEAP_TREES.get(spec.searcher, {}), **problem_options(spec, blackbox), **options}
+    cheap = {name: value for name, value in CHEAP_MODEL.items() if spec.takes(name)}
+    options = {**cheap, **CHEAP_TREES.get(spec.searcher, {}), **problem_options(spec, blackbox), **options}
     metric = blackbox.metric if metric is None else metric
     return spec(space=blackbox.space, metric=metric, mode=mode, max_t=len(blackbox.fidelities), seed=seed, **options)
 
@@ -256,7 +259,7 @@ def transfer_tasks(blackbox, which):
     (tabulated configurations if it has a table, else a sample of its space), the curves shuffled among them."""
     from methods.transfer import TransferTask
 
-    key = (id(blackbox), which)
+    key = (blackbox.name, which)  # every benchmark of this suite has its own name
     if key not in _TASKS:
         rng = np.random.default_rng(0)
         table = blackbox.tabulated_configs
@@ -321,7 +324,7 @@ def test_same_seed_same_trace(method, digits):
     assert first == second
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(REGISTRY))
 def test_different_seeds_different_traces(method, digits):
     first = run(build(method, digits, seed=3), digits, seed=3)[1].calls
     second = run(build(method, digits, seed=4), digits, seed=3)[1].calls
@@ -335,7 +338,7 @@ def test_listening_searcher_changes_no_decision(method, digits):
     assert plain == recorded
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(REGISTRY))
 def test_inputs_are_not_mutated(method, digits):
     candidates = digits.configs.sample(300, random_state=0).to_dict("records")
     points = [dict(candidates[7]), {"n_units": 64}]
@@ -398,7 +401,7 @@ def test_failed_trials_are_handled(method, digits):
     assert all(math.isfinite(entry[3]) for entry in recorder.log if entry[0] == "result")
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(REGISTRY))
 def test_pause_only_if_declared(method, digits):
     _, probe, _ = run(build(method, digits, seed=0), digits, seed=0)
     paused = [call for call in probe.calls if call[0] == "on_report" and call[2][0] is Action.PAUSE]
@@ -436,7 +439,7 @@ def test_searcher_hears_every_trial_from_pending_to_end(method, mode, digits):
         assert ended[trial] is expected.get(status, TrialStatus.STOPPED)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(REGISTRY))
 @pytest.mark.parametrize("n_workers", [1, 8])
 def test_one_and_eight_workers(method, n_workers, digits):
     result, _, _ = run(build(method, digits, seed=0), digits, seed=0, n_workers=n_workers)
@@ -446,7 +449,7 @@ def test_one_and_eight_workers(method, n_workers, digits):
     assert frame.groupby("worker")["trial_id"].nunique().sum() >= min(n_workers, 4)
 
 
-@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("method", list(REGISTRY))
 def test_max_trials_is_refused_directly(method, digits):
     stop = StopCriteria(max_trials=12, max_wallclock_time=200.0)
     result, probe, recorder = run(build(method, digits, seed=0), digits, seed=0, stop=stop, record=True)
