@@ -35,7 +35,7 @@ from experiments.seeds import derive_seeds
 from experiments.trial_driver import Assignment, TrialDriver, Verdict
 from experiments.trial_metrics import EPOCH_KEY, clean_metrics, reserved_names
 from experiments.tuning_result import environment, load_average, result_summary
-from methods import Scheduler, method_listing, resolve_method
+from methods import Objectives, Scheduler, method_listing, resolve_method
 from searchspace import SearchSpace
 from simulator import SimulationResult, StopCriteria
 
@@ -51,7 +51,9 @@ class AskTell:
         method: a registered method name (``"ASHA"``, ``"ASHA-PROM"``, ``"PBT"``, ``"NAME+searcher"``, ...) or a
             ``methods.Scheduler`` already built for this problem.
         space: the search space.
-        metric, mode, max_t: the metric the method optimises, "min" or "max", and the last epoch of a trial.
+        metric, mode, max_t: the metric the method optimises, "min" or "max", and the last epoch of a trial;
+            ``metric`` may name several objectives (``mode`` one for all or one each): every report must hold
+            them all, a multi-objective method (MOASHA, NSGA2, ...) uses them all, any other the first.
         seed: the experiment seed; the method's seed and the training-seed draws derive from it and
             ``master_random_seed`` as in ``experiments.run``.
         n_workers: the workers of the external loop (some methods use it, e.g. BO's initial random points).
@@ -68,8 +70,8 @@ class AskTell:
         method: str | Scheduler,
         space: SearchSpace,
         *,
-        metric: str,
-        mode: str = "min",
+        metric: str | Sequence[str],
+        mode: str | Sequence[str] = "min",
         max_t: int,
         seed: int = 0,
         master_random_seed: int = 0,
@@ -82,12 +84,8 @@ class AskTell:
     ) -> None:
         if not isinstance(space, SearchSpace):
             raise ExperimentError(f"space must be a searchspace.SearchSpace, got {type(space).__name__}")
-        if not isinstance(metric, str) or not metric:
-            raise ExperimentError(f"metric must be the name of a yielded metric, got {metric!r}")
-        if metric in reserved_names(space.names):
-            raise ExperimentError(f"metric {metric!r} is a column of the results or a hyperparameter; rename it")
-        if mode not in ("min", "max"):
-            raise ExperimentError(f"mode must be 'min' or 'max', got {mode!r}")
+        objectives = check_objectives(metric, mode, space)
+        metric, mode = objectives.metrics[0], objectives.modes[0]
         check_int("max_t", max_t, 1)
         check_int("seed", seed, 0)
         check_int("master_random_seed", master_random_seed, 0)
@@ -96,8 +94,9 @@ class AskTell:
         self.seeds = derive_seeds(master_random_seed, seed)
         self.seed, self.master_random_seed, self.name = seed, master_random_seed, name
         self.options = dict(method_options or {})
+        self.objectives = objectives
         self.scheduler, self.method_name, self.composition = make_scheduler(
-            method, space, metric, mode, max_t, self.seeds.method_seed, n_workers, self.options
+            method, space, objectives, max_t, self.seeds.method_seed, n_workers, self.options
         )
         self.stop = stop if stop is not None else StopCriteria()
         if not isinstance(self.stop, StopCriteria):
@@ -114,6 +113,12 @@ class AskTell:
             "space": space.to_json(),
             "metric": metric,
             "mode": mode,
+            # recorded only for several objectives, so single-objective runs stored before keep matching
+            **(
+                {"objectives": list(objectives.metrics), "modes": list(objectives.modes)}
+                if objectives.count > 1
+                else {}
+            ),
             "max_t": max_t,
             "method": self.method_name,
             "method_options": self.options,
@@ -223,6 +228,8 @@ class AskTell:
             "searcher_state": searcher.state_summary() if searcher is not None else {},
             "metric": self.metric,
             "mode": self.mode,
+            "objectives": list(self.objectives.metrics),
+            "modes": list(self.objectives.modes),
             **result_summary(result, self.metric),
             "decision_wall_seconds": self.driver.decision_wall_seconds,
             **environment(),
@@ -246,11 +253,27 @@ class AskTell:
         return path
 
 
+def check_objectives(metric: str | Sequence[str], mode: str | Sequence[str], space: SearchSpace) -> Objectives:
+    """The objectives of ``metric`` and ``mode`` (one name or several; one mode or one each), or a one-line error."""
+    names = [metric] if isinstance(metric, str) else list(metric) if isinstance(metric, list | tuple) else [metric]
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ExperimentError(f"metric must be the name of a yielded metric (or a list of them), got {metric!r}")
+        if name in reserved_names(space.names):
+            raise ExperimentError(f"metric {name!r} is a column of the results or a hyperparameter; rename it")
+    for value in [mode] if isinstance(mode, str) else list(mode) if isinstance(mode, list | tuple) else [mode]:
+        if value not in ("min", "max"):
+            raise ExperimentError(f"mode must be 'min' or 'max' (or a list of them), got {mode!r}")
+    try:
+        return Objectives.of(names, mode)
+    except ValueError as error:
+        raise ExperimentError(str(error)) from None
+
+
 def make_scheduler(
     method: str | Scheduler,
     space: SearchSpace,
-    metric: str,
-    mode: str,
+    objectives: Objectives,
     max_t: int,
     seed: int,
     n_workers: int,
@@ -260,10 +283,10 @@ def make_scheduler(
     if isinstance(method, Scheduler):
         if options:
             raise ExperimentError("method_options apply to a method name; build the scheduler with them instead")
-        own = (getattr(method, "metric", None), getattr(method, "mode", None), getattr(method, "max_t", None))
-        if own != (metric, mode, max_t):
+        own = (getattr(method, "objectives", None), getattr(method, "max_t", None))
+        if own != (objectives, max_t):
             raise ExperimentError(
-                f"the scheduler was built for metric, mode, max_t = {own}, not {(metric, mode, max_t)}; build it for "
+                f"the scheduler was built for objectives, max_t = {own}, not {(objectives, max_t)}; build it for "
                 "this problem"
             )
         return method, type(method).__name__, None
@@ -276,7 +299,12 @@ def make_scheduler(
             f"unknown method {method!r}; available: {method_listing()}, or SCHEDULER+SEARCHER"
         ) from None
     try:
-        scheduler = spec(space, metric=metric, mode=mode, max_t=max_t, seed=seed, n_workers=n_workers, **options)
+        problem = (
+            {"metric": list(objectives.metrics), "mode": list(objectives.modes)}
+            if objectives.count > 1
+            else {"metric": objectives.metrics[0], "mode": objectives.modes[0]}
+        )
+        scheduler = spec(space, max_t=max_t, seed=seed, n_workers=n_workers, **problem, **options)
     except (TypeError, ValueError) as error:
         raise ExperimentError(f"method {method!r} cannot be built: {' '.join(str(error).split())}") from None
     return scheduler, method, store.to_json(dataclasses.asdict(spec))

@@ -117,6 +117,8 @@ class TrialDriver:
         self.scheduler = scheduler
         self.space = space
         self.metric, self.mode, self.max_t = scheduler.metric, scheduler.mode, int(scheduler.max_t)
+        #: every objective the method decides on (the primary one first); each report must hold them all
+        self.objective_names = tuple(getattr(scheduler, "metrics", (self.metric,)))
         self.stop = stop
         self.name = name
         self.train_seeds = tuple(int(seed) for seed in train_seeds)
@@ -286,8 +288,9 @@ class TrialDriver:
             return Verdict("", self.report_at[trial])
         if epoch != done + 1:
             raise ExperimentError(f"trial {trial}: told epoch {epoch} after epoch {done}; tell every epoch in order")
-        if self.metric not in metrics:
-            raise MetricsError(f"trial {trial} epoch {epoch}: the metrics {sorted(metrics)} lack {self.metric!r}")
+        missing = [name for name in self.objective_names if name not in metrics]
+        if missing:
+            raise MetricsError(f"trial {trial} epoch {epoch}: the metrics {sorted(metrics)} lack {missing[0]!r}")
         self._record(trial, epoch, metrics, time, worker)
         max_results = self.stop.max_results
         if max_results is not None and len(self._rows) >= max_results:

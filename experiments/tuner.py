@@ -57,6 +57,7 @@ import pickle
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,8 @@ class Tuner:
         train: ``train(config, seed[, checkpoint_dir=...])`` yielding one dict of metrics per epoch.
         space: the search space.
         method: a registered method name (``methods.REGISTRY``, or ``"NAME+searcher"``) or a built scheduler.
-        metric, mode, max_t: the yielded metric to optimise, "min" or "max", the last epoch of a trial.
+        metric, mode, max_t: the yielded metric to optimise, "min" or "max", the last epoch of a trial (several
+            objectives: a list of names, and one mode for all or one each; see ``AskTell``).
         n_workers: worker processes.
         seed, master_random_seed: the experiment seed (the method's seed derives from both, as in
             ``experiments.run``).
@@ -130,8 +132,8 @@ class Tuner:
         space: SearchSpace,
         *,
         method: str | Scheduler = "ASHA",
-        metric: str,
-        mode: str = "min",
+        metric: str | Sequence[str],
+        mode: str | Sequence[str] = "min",
         max_t: int,
         n_workers: int = 2,
         seed: int = 0,

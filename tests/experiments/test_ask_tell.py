@@ -119,10 +119,35 @@ def test_failures_and_misuse():
     assert result.trial_status == ["failed", "failed", "running"]
 
 
+def test_several_objectives_reach_a_multi_objective_method_and_are_stored(tmp_path):
+    # MOASHA (max_t 3, a rung at 1): a trial continues iff at most n/3 of the n trials at the rung are ahead of it
+    # in non-dominated order (fronts, then an epsilon-net from the lowest loss: farthest point next). All four
+    # points are mutually non-dominated; the net orders them A, D, C, B. ASHA-RANK on the loss alone ranks them
+    # A, B, C, D and stops all but A.
+    points = {"A": (0.1, 5.0), "B": (0.2, 4.0), "C": (0.3, 3.0), "D": (0.9, 0.1)}
+
+    def outcomes(method, metric, mode):
+        ask_tell = AskTell(method, SPACE, metric=metric, mode=mode, max_t=3, seed=0)
+        told = [ask_tell.tell(ask_tell.ask().trial_id, 1, {"loss": a, "size": b}).outcome for a, b in points.values()]
+        return ask_tell, told
+
+    ask_tell, told = outcomes("MOASHA", ["loss", "size"], ["min", "min"])
+    assert told == ["continue", "stop", "continue", "continue"]
+    assert outcomes("ASHA-RANK", "loss", "min")[1] == ["continue", "stop", "stop", "stop"]
+    with pytest.raises(ExperimentError, match="lack 'size'"):
+        ask_tell.tell(ask_tell.ask().trial_id, 1, {"loss": 0.1})
+    stored = read_run(ask_tell.store(tmp_path))
+    assert stored.metadata["objectives"] == ["loss", "size"] and stored.metadata["modes"] == ["min", "min"]
+    assert stored.metadata["settings"]["objectives"] == ["loss", "size"]
+    assert {"loss", "size"} <= set(stored.results.columns)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
         ({"method": "NoSuchMethod"}, "unknown method 'NoSuchMethod'"),
+        ({"metric": ["loss", "loss"]}, "named twice"),
+        ({"metric": ["loss", "size"], "mode": ["min"]}, "one mode for all, or one per metric"),
         ({"metric": "time"}, "metric 'time' is a column of the results"),
         ({"mode": "best"}, "mode must be 'min' or 'max'"),
         ({"max_t": 0}, "max_t must be an integer >= 1"),
