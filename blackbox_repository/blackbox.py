@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -285,6 +286,15 @@ class Blackbox(BlackboxBase):
             f"Blackbox({self.name!r}, configs={self.num_configs}, seeds={len(self.seeds)}, "
             f"{self.fidelity_name}s={len(self.fidelities)}, objectives={self.objective_names})"
         )
+
+
+def table_configs(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of a table of configurations (``tabulated_configs``) as configurations: NaN (an inactive
+    hyperparameter) becomes None."""
+    return [
+        {name: None if isinstance(value, float) and math.isnan(value) else value for name, value in row.items()}
+        for row in table.to_dict("records")
+    ]
 
 
 def _plain(value: Any) -> Any:

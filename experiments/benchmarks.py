@@ -148,8 +148,12 @@ class BenchmarkDefinition:
         if not 1 <= max_t <= blackbox.max_fidelity:
             raise ExperimentError(f"max_t must be between 1 and {blackbox.max_fidelity}, got {max_t}")
         objectives = (metric, *self.more_objectives)
-        given = self.modes or ((self.mode,) + (None,) * len(self.more_objectives) if self.mode else ())
-        modes = resolve_modes(dataclasses.replace(self, modes=given), blackbox, objectives)
+        if self.modes and len(self.modes) != len(objectives):
+            raise ExperimentError(
+                f"benchmark {self.blackbox!r}: {len(self.modes)} modes for {len(objectives)} objectives "
+                f"{list(objectives)}"
+            )
+        modes = (objective_mode, *resolve_modes(self.blackbox, blackbox, self.more_objectives, self.modes[1:]))
         if self.reference_point is not None and len(self.reference_point) != len(objectives):
             raise ExperimentError(
                 f"benchmark {self.blackbox!r}: reference_point has {len(self.reference_point)} values for "

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from blackbox_repository import BlackboxBase
+from blackbox_repository.blackbox import table_configs
 from experiments.errors import ExperimentError
 
 #: ``experiments.benchmarks.BenchmarkDefinition`` (not imported: that module imports this one)
@@ -100,26 +102,23 @@ def variant(base: BenchmarkDefinition, base_name: str, kind: str, objective: str
     )
 
 
-def resolve_modes(definition: BenchmarkDefinition, blackbox: BlackboxBase, objectives: tuple[str, ...]) -> tuple:
-    """One mode per objective: the blackbox's, else the definition's, else "min" (times and sizes)."""
-    given = definition.modes
-    if given and len(given) != len(objectives):
-        raise ExperimentError(
-            f"benchmark {definition.blackbox!r}: {len(given)} modes for {len(objectives)} objectives {list(objectives)}"
-        )
+def resolve_modes(
+    definition: str, blackbox: BlackboxBase, names: Sequence[str], given: Sequence[str | None]
+) -> tuple[str, ...]:
+    """The modes of the objectives ``names`` after the primary one (``given``: the definition's, or empty): the
+    blackbox's, else the definition's, else "min" (times and sizes)."""
     modes = []
-    for i, name in enumerate(objectives):
+    for i, name in enumerate(names):
         if name not in blackbox.objective_names:
             raise ExperimentError(
-                f"benchmark {definition.blackbox!r} has no objective {name!r}; objectives: "
-                f"{', '.join(blackbox.objective_names)}"
+                f"benchmark {definition!r} has no objective {name!r}; objectives: {', '.join(blackbox.objective_names)}"
             )
         declared = blackbox.objective(name).mode
         wanted = given[i] if given else None
         if declared is not None and wanted is not None and wanted != declared:
             raise ExperimentError(
-                f"benchmark definition {definition.blackbox!r} says mode {wanted!r} for {name!r}, but the objective "
-                f"is {declared!r}"
+                f"benchmark definition {definition!r} says mode {wanted!r} for {name!r}, but the objective is "
+                f"{declared!r}"
             )
         modes.append(declared or wanted or "min")
     return tuple(modes)
@@ -144,7 +143,7 @@ def constraint_values(blackbox: BlackboxBase, metric: str, max_t: int) -> np.nda
     over a seeded sample of the space."""
     table = blackbox.tabulated_configs
     if table is not None:
-        configs = [{k: v for k, v in row.items() if not _missing(v)} for row in table.to_dict("records")]
+        configs = table_configs(table)
     else:
         configs = blackbox.space.sample_many(np.random.default_rng(CONSTRAINT_SAMPLE_SEED), CONSTRAINT_SAMPLE)
     index = blackbox.objective_index(metric)
@@ -153,7 +152,3 @@ def constraint_values(blackbox: BlackboxBase, metric: str, max_t: int) -> np.nda
     if not len(values) or math.isclose(float(values.min()), float(values.max())):
         raise ExperimentError(f"{blackbox.name!r}: {metric!r} is constant or missing at {max_t}; it cannot constrain")
     return values
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

@@ -177,13 +177,18 @@ def transfer_data(
     from experiments.transfer import load_transfer_tasks  # only for transfer methods
 
     repository = repository or BlackboxRepository()
-    key = (repository.cache_dir, json.dumps(store.to_json(definition.to_json()), sort_keys=True))
+    key = (repository.cache_dir, definition_key(definition))
     if key not in _TRANSFER:
         _TRANSFER[key] = load_transfer_tasks(definition.blackbox, definition, repository)
     return _TRANSFER[key]
 
 
 _TRANSFER: dict[tuple[Path, str], tuple[list[Any], dict[str, Any]]] = {}
+
+
+def definition_key(definition: BenchmarkDefinition) -> str:
+    """A benchmark definition as a string key (of the per-process caches of blackboxes and transfer data)."""
+    return json.dumps(store.to_json(definition.to_json()), sort_keys=True)
 
 
 _BLACKBOXES: dict[tuple[Path, str, str], BlackboxBase] = {}
@@ -217,8 +222,7 @@ def destination_of(context: RunContext) -> LocalDestination | RemoteDestination:
 
 def open_blackbox(context: RunContext) -> BlackboxBase:
     """The context's benchmark, loaded once per process (memory-mapped tables stay shared by the page cache)."""
-    definition = json.dumps(store.to_json(context.definition.to_json()), sort_keys=True)
-    key = (context.cache_dir, context.benchmark, definition)
+    key = (context.cache_dir, context.benchmark, definition_key(context.definition))
     if key not in _BLACKBOXES:
         _BLACKBOXES[key] = context.definition.open(BlackboxRepository(context.cache_dir))
     return _BLACKBOXES[key]

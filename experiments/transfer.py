@@ -26,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ import pandas as pd
 
 from blackbox_repository import BlackboxBase, BlackboxRepository
 from blackbox_repository.atomic import atomic_path
+from blackbox_repository.blackbox import table_configs
 from blackbox_repository.converters.lcbench import DATASET_NAMES as LCBENCH_DATASETS
 from blackbox_repository.locations import YAHPO_PREFIX
 from blackbox_repository.progress import tqdm
@@ -167,7 +167,7 @@ def build_task(
     index = blackbox.objective_index(metric)
     table = blackbox.tabulated_configs
     if table is not None and hasattr(blackbox, "objectives"):
-        configs = plain_configs(table.to_dict("records"))
+        configs = table_configs(table)
         cells = np.asarray(blackbox.objectives[:, :, :steps, index], dtype=float)
         finite = np.isfinite(cells)
         counts = finite.sum(axis=1)
@@ -192,14 +192,6 @@ def sampled_values(blackbox: BlackboxBase, configs: Sequence[dict], steps: int, 
         out = np.asarray(blackbox.evaluate(repeated, fidelity, seed_index), dtype=float)[:, index]
         total += out.reshape(steps, len(frame)).T
     return total / len(blackbox.seeds)
-
-
-def plain_configs(records: Sequence[dict]) -> list[dict]:
-    """Table rows as configurations: NaN (an inactive hyperparameter) becomes None."""
-    return [
-        {name: None if isinstance(value, float) and math.isnan(value) else value for name, value in row.items()}
-        for row in records
-    ]
 
 
 def source_files(repository: BlackboxRepository, name: str) -> dict[str, Any]:

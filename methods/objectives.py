@@ -57,11 +57,6 @@ class Objectives:
     def count(self) -> int:
         return len(self.metrics)
 
-    @property
-    def signs(self) -> np.ndarray:
-        """+1 for an objective minimised, -1 for one maximised (a loss is sign × value)."""
-        return np.array([1.0 if mode == "min" else -1.0 for mode in self.modes])
-
     def losses(self, metrics: Mapping[str, float]) -> np.ndarray:
         """The objectives of a report as losses (smaller is better), in order."""
         return np.array(

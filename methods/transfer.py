@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from methods.model_searcher import import_xgboost
 from methods.objectives import check_mode
 from searchspace import Config, SearchSpace, SearchSpaceError
 
@@ -114,13 +115,10 @@ def make_regressor(kind: str, seed: int, options: Mapping[str, Any] | None = Non
     options = dict(options or {})
     if kind in ("auto", "xgboost"):
         try:
-            import xgboost
-        except ImportError:
+            xgboost = import_xgboost("regressor='xgboost'", "regressor='sklearn'")
+        except ValueError:
             if kind == "xgboost":
-                raise ValueError(
-                    "regressor='xgboost' needs xgboost: pip install 'hpo-workbench[xgboost]', or pass "
-                    "regressor='sklearn'"
-                ) from None
+                raise
             logger.info("xgboost is not installed: transfer surrogates use HistGradientBoostingRegressor")
         else:
             return xgboost.XGBRegressor(**{"n_jobs": 1, "random_state": seed, "verbosity": 0, **options}), "xgboost"
