@@ -45,7 +45,8 @@ from scipy.stats import rankdata
 from methods.gp.blas import blas_single_thread
 from methods.gp.memory import retain_freed_memory
 from methods.gp.priors import Matern52Prior
-from methods.gp.regression import Posterior, fit_hyperparameters
+from methods.gp.regression import Posterior
+from methods.gp.second_target import SecondTargetModel
 from methods.model_searcher import ModelSearcher, check_integer, check_within
 from methods.objectives import Objectives
 from methods.pareto import nondominated_ranks
@@ -115,12 +116,11 @@ class MultiObjectiveGPSearcher(ModelSearcher):
         self.prior = Matern52Prior(self.encoder.dimension)
         self._vectors: dict[int, dict[int, np.ndarray]] = {}  # trial -> level -> loss vector
         self._num_suggested = 0
-        self._num_fits = 0
         self._reset_fits()
 
     def _reset_fits(self) -> None:
         count = self.objectives.count
-        self._params: list[np.ndarray | None] = [None] * count
+        self._models = [SecondTargetModel(self.prior) for _ in range(count)]  # one GP per objective
         self._full_fit_sizes = [0] * count
 
     # Contract ------------------------------------------------------------------------------------
@@ -161,7 +161,8 @@ class MultiObjectiveGPSearcher(ModelSearcher):
         )
 
     def state_summary(self) -> dict[str, Any]:
-        return {"model_suggestions": self.num_model_suggestions, "hyperparameter_fits": self._num_fits}
+        fits = sum(model.num_fits for model in self._models)
+        return {"model_suggestions": self.num_model_suggestions, "hyperparameter_fits": fits}
 
     # Data ----------------------------------------------------------------------------------------
     def model_level(self) -> int:
@@ -221,21 +222,19 @@ class MultiObjectiveGPSearcher(ModelSearcher):
         self, j: int, X: np.ndarray, losses: np.ndarray, fit_rows: np.ndarray, count: int, refit: bool
     ) -> Posterior:
         """The GP posterior of objective ``j`` on standardised ``losses``, refitting its hyperparameters if due."""
-        scale = losses.std()
-        y = (losses - losses.mean()) / (scale if scale > 0 else 1.0)
-        params = self._params[j]
-        if params is None or refit:
-            full = not self.opt_warmstart or params is None or count >= 2 * self._full_fit_sizes[j]
-            params = self._params[j] = fit_hyperparameters(
-                self.prior,
-                X[fit_rows],
-                y[fit_rows],
-                self._rng,
-                starts=self.opt_nstarts if full else 1,
-                maxiter=self.opt_maxiter,
-                first=None if full else params,
-            )
-            if full:
-                self._full_fit_sizes[j] = count
-            self._num_fits += 1
-        return Posterior.fit(self.prior, params, X, y)
+        model = self._models[j]
+        due = model.params is None or refit
+        full = not self.opt_warmstart or model.params is None or count >= 2 * self._full_fit_sizes[j]
+        if due and full:
+            self._full_fit_sizes[j] = count
+        target = model.posterior(
+            X,
+            losses,
+            self._rng,
+            fit_rows=fit_rows if due else None,
+            full=full,
+            starts=self.opt_nstarts,
+            maxiter=self.opt_maxiter,
+        )
+        assert target is not None  # the losses at the model level are finite
+        return target.posterior

@@ -1,5 +1,5 @@
 """A GP on a second target over the inputs of a searcher's main model: a constraint metric (constrained BO) or
-a log cost (cost-aware BO).
+a log cost (cost-aware BO); also each objective's GP of multi-objective BO (``methods.mo_bayesopt``).
 
 ``SecondTargetModel`` keeps the GP's hyperparameters between suggestions: it refits them (empirical Bayes, as
 ``methods.gp.regression.fit_hyperparameters``) whenever the main model refits, on the same rows, warm-started
