@@ -18,9 +18,6 @@ Target: load + aggregation < 30 s on 2 cores (shared).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import io
-import json
 import os
 import sys
 import tempfile
@@ -34,6 +31,8 @@ import pandas as pd
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
+
+from plotting_speed import write_synthetic_run  # noqa: E402  (benchmarks/, the directory of this script)
 
 from experiments import store  # noqa: E402
 from plotting.figure import produce  # noqa: E402
@@ -71,22 +70,6 @@ def synthetic_run(rng: np.random.Generator, num_results: int, budget: float, obj
     return columns
 
 
-def write_run(path: Path, results: pd.DataFrame, meta: dict) -> None:
-    """Store one SYNTHETIC run in the layout of ``experiments.store`` (metadata.json last)."""
-    path.mkdir(parents=True, exist_ok=True)
-    trials = results.groupby("trial_id", as_index=False)["epoch"].max().rename(columns={"epoch": "last_epoch"})
-    trials["status"] = "completed"
-    files = {}
-    for name, frame in ((store.RESULTS_FILE, results), (store.TRIALS_FILE, trials)):
-        buffer = io.BytesIO()
-        frame.to_parquet(buffer, index=False)
-        data = buffer.getvalue()
-        (path / name).write_bytes(data)
-        files[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-    metadata = {**meta, "format_version": store.FORMAT_VERSION, "completed": True, "files": files}
-    (path / store.METADATA_FILE).write_text(json.dumps(metadata, indent=1))
-
-
 def write_store(root: Path, args: argparse.Namespace) -> int:
     """The SYNTHETIC store; returns the number of results written."""
     names = ["error", "elapsed_time", "n_params"][: args.objectives]
@@ -120,7 +103,7 @@ def write_store(root: Path, args: argparse.Namespace) -> int:
             "num_trials": int(results["trial_id"].nunique()),
             "stop_reason": "max_wallclock_time",
         }
-        write_run(store.run_dir(root, TAG, benchmark, method, seed), results, meta)
+        write_synthetic_run(store.run_dir(root, TAG, benchmark, method, seed), results, meta)
         return size
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
